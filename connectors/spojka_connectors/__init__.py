@@ -1,0 +1,1 @@
+"""Spojka's built-in connectors. Each registers through the ``spojka.connectors`` entry points."""

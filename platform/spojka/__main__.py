@@ -1,0 +1,3 @@
+from spojka.cli import main
+
+main()

@@ -1,0 +1,128 @@
+"""The application factory: assembles what the packages export; owns no logic of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from litestar import Litestar
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from spojka import __version__
+from spojka.accounts import ROUTES as ACCOUNT_ROUTES
+from spojka.audit import ROUTES as AUDIT_ROUTES
+from spojka.auth.csrf import csrf_config
+from spojka.auth.deps import DEPENDENCIES
+from spojka.auth.guards import role_guard
+from spojka.auth.middleware import SessionAuthMiddleware
+from spojka.auth.ratelimit import RateLimiter
+from spojka.auth.sessions import SessionStore
+from spojka.connections.routes import ROUTES as CONNECTION_ROUTES
+from spojka.connector.registry import Registry
+from spojka.db import Database
+from spojka.db.roles import warn_or_refuse_rls_bypass
+from spojka.embedded_redis import connect, redis_url_for
+from spojka.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
+from spojka.http.security_headers import SecurityHeadersMiddleware
+from spojka.links.routes import ROUTES as LINK_ROUTES
+from spojka.runs.routes import ROUTES as RUN_ROUTES
+from spojka.settings import Settings, get_settings
+from spojka.system import ROUTES as SYSTEM_ROUTES
+from spojka.system import LitestarLoggingConfig, configure_logging, instrument_app
+from spojka.tenants.routes import ROUTES as TENANT_ROUTES
+from spojka.vault import SecretStore, load_key_ring, verify_key_ring
+
+ROUTES = [
+    *SYSTEM_ROUTES,
+    *ACCOUNT_ROUTES,
+    *TENANT_ROUTES,
+    *CONNECTION_ROUTES,
+    *LINK_ROUTES,
+    *RUN_ROUTES,
+    *AUDIT_ROUTES,
+]
+AUTH_EXCLUDE = ["^/schema", "^/health$", "^/ready$", "^/metrics$"]
+
+
+@dataclass(frozen=True, slots=True)
+class AppOptions:
+    """What tests and the demo may swap: the connector registry and the Redis URL."""
+
+    registry: Registry | None = None
+    redis_url: str | None = None
+
+
+def _lifespan(settings: Settings, options: AppOptions):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = Database(settings.effective_database_url)
+        await warn_or_refuse_rls_bypass(db, settings)
+        ring = load_key_ring(settings, create=not settings.is_production)
+        await verify_key_ring(db, ring)
+        if options.redis_url:
+            url, embedded = options.redis_url, None
+        else:
+            url, embedded = redis_url_for(settings)
+        redis = connect(url)
+        app.state.update(
+            settings=settings,
+            db=db,
+            redis=redis,
+            secret_store=SecretStore(ring),
+            sessions=SessionStore(
+                redis,
+                idle_seconds=settings.session_idle_minutes * 60,
+                max_seconds=settings.session_max_hours * 3600,
+            ),
+            rate_limiter=RateLimiter(redis),
+            registry=options.registry or Registry.from_entry_points(),
+        )
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await db.dispose()
+            if embedded is not None:
+                embedded.stop()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, options: AppOptions | None = None) -> Litestar:
+    """Build the Litestar app: dashboard API, webhook intake, system routes, OpenAPI at /schema."""
+    settings = settings or get_settings()
+    options = options or AppOptions()
+    configure_logging(settings)
+    app = Litestar(
+        route_handlers=ROUTES,
+        logging_config=LitestarLoggingConfig(),
+        dependencies=DEPENDENCIES,
+        guards=[role_guard],
+        middleware=[
+            DefineMiddleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
+            DefineMiddleware(SessionAuthMiddleware, exclude=AUTH_EXCLUDE),
+        ],
+        csrf_config=csrf_config(settings),
+        plugins=[problem_details_plugin()],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[_lifespan(settings, options)],
+        openapi_config=OpenAPIConfig(
+            title="Spojka API",
+            version=__version__,
+            description="E-shop and accounting integration: connections, links, runs.",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "session": SecurityScheme(type="apiKey", name="spojka_session", security_scheme_in="cookie"),
+                }
+            ),
+            security=[{"session": []}],
+            use_handler_docstrings=True,
+        ),
+        debug=False,
+    )
+    return instrument_app(app, trusted_proxies=settings.trusted_proxy_set)

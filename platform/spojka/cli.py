@@ -1,0 +1,112 @@
+"""``spojka``: the command line. It only assembles what the packages provide."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from spojka.settings import SettingsError, get_settings
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _preflight() -> None:
+    """Refuse to start with a key ring that cannot open what is stored, before serving anything."""
+    from spojka.db import Database
+    from spojka.vault import VaultError, load_key_ring, verify_key_ring
+
+    settings = _settings()
+
+    async def check() -> None:
+        db = Database(settings.effective_database_url)
+        try:
+            await verify_key_ring(db, load_key_ring(settings, create=not settings.is_production))
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(check())
+    except VaultError as exc:
+        raise click.ClickException(f"refusing to start: {exc}") from None
+
+
+@click.group()
+@click.version_option(package_name="spojka")
+def main() -> None:
+    """Spojka links e-shops with accounting systems."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run again) and grant the runtime role."""
+    from spojka.db.migrate import grant_runtime_role, upgrade
+
+    settings = _settings()
+    upgrade(settings.effective_migration_database_url)
+    role = grant_runtime_role(settings.effective_migration_database_url, settings.effective_database_url)
+    click.echo("database is up to date" + (f"; runtime role {role!r} granted" if role else ""))
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default SPOJKA_HOST).")
+@click.option("--port", default=None, type=int, help="Port to listen on (default SPOJKA_PORT).")
+def api(host: str | None, port: int | None) -> None:
+    """Serve the HTTP API and the dashboard."""
+    import uvicorn
+
+    from spojka.app import create_app
+
+    settings = _settings()
+    _preflight()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+        lifespan="on",
+    )
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Liveness probe: exit 0 if this host's worker is healthy.")
+@click.option("--burst", is_flag=True, help="Run queued jobs, then exit.")
+def worker(check: bool, burst: bool) -> None:
+    """Run the background worker (flows, scheduler)."""
+    from spojka.worker import check_worker_health, run_worker
+
+    settings = _settings()
+    if check:
+        sys.exit(check_worker_health(settings))
+    _preflight()
+    run_worker(settings, burst=burst)
+
+
+@main.command()
+def run() -> None:
+    """API and worker together on one machine (embedded default); Ctrl-C stops everything."""
+    from spojka.db.migrate import grant_runtime_role, upgrade
+    from spojka.runtime import run_all
+
+    settings = _settings()
+    upgrade(settings.effective_migration_database_url)
+    grant_runtime_role(settings.effective_migration_database_url, settings.effective_database_url)
+    _preflight()
+    sys.exit(run_all(settings))
+
+
+def _attach_groups() -> None:
+    from spojka.vault.cli import keys
+
+    main.add_command(keys)
+
+
+_attach_groups()

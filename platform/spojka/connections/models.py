@@ -1,0 +1,26 @@
+"""A tenant's configured instance of a connector. Its secrets live in the vault."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from spojka.db import Base, TenantScoped, TimestampMixin, UTCDateTime, new_id
+from spojka.db.types import JSONDoc
+
+
+class Connection(TenantScoped, TimestampMixin, Base):
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    connector: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONDoc, default=dict)
+    last_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_check_ok: Mapped[bool | None] = mapped_column(default=None)
+    last_check_message: Mapped[str | None] = mapped_column(Text, default=None)

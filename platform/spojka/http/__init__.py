@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every package's routes: schemas, problems, paging, headers."""

@@ -1,0 +1,1 @@
+"""Links: pairings of an e-shop with an accounting connection, and their flows' settings."""

@@ -1,0 +1,1 @@
+"""Runs of flows and their per-record events."""

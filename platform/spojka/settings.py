@@ -1,0 +1,160 @@
+"""Runtime settings, read from ``SPOJKA_*`` environment variables and a ``.env`` file.
+
+Each field documents itself: the operators' configuration reference is generated from these
+dataclass fields (their ``doc`` metadata), so the code and the reference cannot disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_type_hints
+
+from dotenv import dotenv_values
+
+ENV_PREFIX = "SPOJKA_"
+
+
+def _doc(text: str, default: Any = None, **kwargs: Any) -> Any:
+    return field(default=default, metadata={"doc": text}, **kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob of a Spojka process. Environment variable = ``SPOJKA_`` + upper-cased field name."""
+
+    env: Literal["development", "production"] = _doc(
+        "`production` turns on JSON logs and secure cookies and refuses unsafe defaults.", "development"
+    )
+    host: str = _doc("Interface the API listens on.", "127.0.0.1")
+    port: int = _doc("Port the API listens on.", 8000)
+    public_url: str = _doc(
+        "Address users and remote systems reach Spojka at (invite links, webhook URLs). "
+        "Defaults to http://HOST:PORT.",
+        "",
+    )
+    var_dir: str = _doc("Folder for the embedded default: SQLite file, embedded Redis, key file, logs.", "var")
+    database_url: str = _doc(
+        "SQLAlchemy URL the application connects with (on PostgreSQL: the runtime role, which "
+        "row-level security applies to). Defaults to a SQLite file under VAR_DIR.",
+        "",
+    )
+    migration_database_url: str = _doc(
+        "URL migrations and key maintenance run with (on PostgreSQL: the owner role). "
+        "Defaults to DATABASE_URL.",
+        "",
+    )
+    redis_url: str = _doc(
+        "Redis URL (redis://, rediss:// or unix://). Defaults to an embedded Redis server under VAR_DIR.", ""
+    )
+    master_keys: str = _doc(
+        "Key ring for sealed credentials: `id:base64key,...`, the first one active. Defaults to a "
+        "key file under VAR_DIR, created on first run (development only).",
+        "",
+    )
+    secret_key: str = _doc(
+        "Secret for CSRF tokens. Defaults to a random value kept under VAR_DIR (development only).", ""
+    )
+    log_level: str = _doc("Log level: DEBUG, INFO, WARNING, ERROR.", "INFO")
+    log_format: Literal["auto", "json", "console"] = _doc(
+        "`json` (production default) or `console` (readable in a terminal).", "auto"
+    )
+    session_idle_minutes: int = _doc("A dashboard session ends after this many idle minutes.", 12 * 60)
+    session_max_hours: int = _doc("A dashboard session ends this many hours after login at the latest.", 7 * 24)
+    max_body_bytes: int = _doc("Largest accepted request body; larger ones get 413.", 1_048_576)
+    signup_limit_per_ip_hour: int = _doc("Signups allowed per client address per hour.", 20)
+    login_limit_per_ip_15min: int = _doc("Login attempts allowed per client address per 15 minutes.", 50)
+    login_limit_per_email_15min: int = _doc("Login attempts allowed per e-mail address per 15 minutes.", 10)
+    trusted_proxies: str = _doc(
+        "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.", ""
+    )
+
+    # -- derived values ------------------------------------------------------------------
+    @property
+    def var_path(self) -> Path:
+        return Path(self.var_dir).resolve()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.var_path / 'spojka.db'}"
+
+    @property
+    def effective_migration_database_url(self) -> str:
+        return self.migration_database_url or self.effective_database_url
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.effective_public_url.startswith("https://")
+
+    @property
+    def effective_log_format(self) -> str:
+        if self.log_format != "auto":
+            return self.log_format
+        return "json" if self.is_production else "console"
+
+    @property
+    def trusted_proxy_set(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+
+def _coerce(raw: str, annotation: Any, name: str) -> Any:
+    if annotation is int:
+        try:
+            return int(raw)
+        except ValueError:
+            msg = f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
+            raise SettingsError(msg) from None
+    choices = get_args(annotation)
+    if choices and raw not in choices:
+        msg = f"{ENV_PREFIX}{name.upper()} must be one of {', '.join(choices)}, not {raw!r}"
+        raise SettingsError(msg)
+    return raw
+
+
+class SettingsError(ValueError):
+    """A setting has a value Spojka cannot use."""
+
+
+def load_settings(environ: dict[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:
+    """Build settings from a ``.env`` file overlaid by the process environment."""
+    values: dict[str, str] = {}
+    if dotenv_path and Path(dotenv_path).is_file():
+        values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    hints = get_type_hints(Settings)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        raw = values.get(ENV_PREFIX + f.name.upper())
+        if raw is not None:
+            kwargs[f.name] = _coerce(raw, hints[f.name], f.name)
+    return Settings(**kwargs)
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
+
+
+def settings_reference() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, for the operators' guide."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = "" if f.default is dataclasses.MISSING else str(f.default)
+        rows.append((ENV_PREFIX + f.name.upper(), default, str(f.metadata.get("doc", ""))))
+    return rows

@@ -117,7 +117,9 @@ def create_app(settings: Settings | None = None, options: AppOptions | None = No
             path="/schema",
             components=Components(
                 security_schemes={
-                    "session": SecurityScheme(type="apiKey", name="spojka_session", security_scheme_in="cookie"),
+                    "session": SecurityScheme(
+                        type="apiKey", name="spojka_session", security_scheme_in="cookie"
+                    ),
                 }
             ),
             security=[{"session": []}],

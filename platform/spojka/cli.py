@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from spojka.settings import SettingsError, get_settings
+from spojka.settings import Settings, SettingsError, get_settings
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     try:
         return get_settings()
     except SettingsError as exc:

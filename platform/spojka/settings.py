@@ -36,7 +36,9 @@ class Settings:
         "Defaults to http://HOST:PORT.",
         "",
     )
-    var_dir: str = _doc("Folder for the embedded default: SQLite file, embedded Redis, key file, logs.", "var")
+    var_dir: str = _doc(
+        "Folder for the embedded default: SQLite file, embedded Redis, key file, logs.", "var"
+    )
     database_url: str = _doc(
         "SQLAlchemy URL the application connects with (on PostgreSQL: the runtime role, which "
         "row-level security applies to). Defaults to a SQLite file under VAR_DIR.",
@@ -63,7 +65,9 @@ class Settings:
         "`json` (production default) or `console` (readable in a terminal).", "auto"
     )
     session_idle_minutes: int = _doc("A dashboard session ends after this many idle minutes.", 12 * 60)
-    session_max_hours: int = _doc("A dashboard session ends this many hours after login at the latest.", 7 * 24)
+    session_max_hours: int = _doc(
+        "A dashboard session ends this many hours after login at the latest.", 7 * 24
+    )
     max_body_bytes: int = _doc("Largest accepted request body; larger ones get 413.", 1_048_576)
     signup_limit_per_ip_hour: int = _doc("Signups allowed per client address per hour.", 20)
     login_limit_per_ip_15min: int = _doc("Login attempts allowed per client address per 15 minutes.", 50)

@@ -14,7 +14,9 @@ def test_every_route_has_an_explicit_unique_operation_id(app: Litestar) -> None:
                 continue
             if handler.http_methods == {"OPTIONS"}:  # Litestar's automatic CORS preflight handler
                 continue
-            assert isinstance(handler.operation_id, str), f"{route.path} {handler.http_methods} has no operation_id"
+            assert isinstance(handler.operation_id, str), (
+                f"{route.path} {handler.http_methods} has no operation_id"
+            )
             assert handler.operation_id not in seen, f"{handler.operation_id} used twice"
             seen[handler.operation_id] = route.path
     assert "signup" in seen

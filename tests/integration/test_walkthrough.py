@@ -13,7 +13,9 @@ from tests.support.api import PASSWORD, ApiUser
 SECRET = "super-secret-shop-token-42"
 
 
-async def test_signup_connect_link_logout(new_user: Callable[[], Awaitable[ApiUser]], test_database: DatabaseUnderTest) -> None:
+async def test_signup_connect_link_logout(
+    new_user: Callable[[], Awaitable[ApiUser]], test_database: DatabaseUnderTest
+) -> None:
     user = await new_user()
     me = await user.signup(company="Bylinky s.r.o.")
     assert me["tenant"]["name"] == "Bylinky s.r.o."

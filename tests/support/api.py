@@ -55,10 +55,18 @@ class ApiUser:
 
     async def create_connection(self, connector: str = "test-eshop", **overrides: Any) -> dict[str, Any]:
         if connector == "test-eshop":
-            payload: dict[str, Any] = {"settings": ESHOP_SETTINGS, "credentials": {"apiToken": "good-token-123"}}
+            payload: dict[str, Any] = {
+                "settings": ESHOP_SETTINGS,
+                "credentials": {"apiToken": "good-token-123"},
+            }
         else:
             payload = {"settings": ACCOUNTING_SETTINGS, "credentials": {"username": "u", "password": "p"}}
-        payload = {"connector": connector, "name": f"{connector} {uuid.uuid4().hex[:6]}", **payload, **overrides}
+        payload = {
+            "connector": connector,
+            "name": f"{connector} {uuid.uuid4().hex[:6]}",
+            **payload,
+            **overrides,
+        }
         response = await self.post("/api/v1/connections", json=payload)
         assert response.status_code == 201, response.text
         result: dict[str, Any] = response.json()

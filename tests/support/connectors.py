@@ -58,7 +58,10 @@ def accounting_connector() -> _TestConnector:
             capabilities=("orders.write", "stock.read"),
             settings_schema={
                 "type": "object",
-                "properties": {"url": {"type": "string"}, "companyId": {"type": "string", "pattern": "^[0-9]{8}$"}},
+                "properties": {
+                    "url": {"type": "string"},
+                    "companyId": {"type": "string", "pattern": "^[0-9]{8}$"},
+                },
                 "required": ["url", "companyId"],
                 "additionalProperties": False,
             },

@@ -22,11 +22,13 @@ from spojka.accounts.schemas import (
     SwitchTenantIn,
     TenantMembershipOut,
     UserOut,
+    as_role,
 )
 from spojka.auth.client_ip import client_ip
 from spojka.auth.principal import Principal
 from spojka.auth.ratelimit import RateLimiter
 from spojka.auth.sessions import COOKIE_NAME, SessionStore
+from spojka.db import utcnow
 from spojka.http.problems import NotFound, Unauthorized
 from spojka.settings import Settings
 
@@ -48,21 +50,27 @@ def _session_cookie(settings: Settings, token: str, *, expire: bool = False) -> 
 
 
 def _me(user_id: uuid.UUID, email: str, current: uuid.UUID, tenants: list[services.TenantRole]) -> MeOut:
-    memberships = [TenantMembershipOut(id=t.tenant.id, name=t.tenant.name, role=t.role) for t in tenants]  # type: ignore[arg-type]
+    memberships = [
+        TenantMembershipOut(id=t.tenant.id, name=t.tenant.name, role=as_role(t.role)) for t in tenants
+    ]
     active = next((m for m in memberships if m.id == current), None)
     if active is None:
         raise Unauthorized("You no longer have access to this company. Sign in again.")
     return MeOut(user=UserOut(id=user_id, email=email), tenant=active, tenants=memberships)
 
 
-async def _sign_in(request: Request[Any, Any, Any], user_id: uuid.UUID, tenant_id: uuid.UUID, me: MeOut, status: int) -> Response[MeOut]:
+async def _sign_in(
+    request: Request[Any, Any, Any], user_id: uuid.UUID, tenant_id: uuid.UUID, me: MeOut, status: int
+) -> Response[MeOut]:
     store: SessionStore = request.app.state.sessions
     token = await store.create(user_id, tenant_id)
     return Response(me, status_code=status, cookies=[_session_cookie(request.app.state.settings, token)])
 
 
 @post("/api/v1/auth/signup", operation_id="signup", tags=["auth"], opt=PUBLIC, status_code=HTTP_201_CREATED)
-async def signup(request: Request[Any, Any, Any], data: JSONBody[SignupIn], db_session: NamedDependency[AsyncSession]) -> Response[MeOut]:
+async def signup(
+    request: Request[Any, Any, Any], data: JSONBody[SignupIn], db_session: NamedDependency[AsyncSession]
+) -> Response[MeOut]:
     """Create a company (tenant) and its owner, and sign the owner in."""
     settings: Settings = request.app.state.settings
     limiter: RateLimiter = request.app.state.rate_limiter
@@ -76,35 +84,43 @@ async def signup(request: Request[Any, Any, Any], data: JSONBody[SignupIn], db_s
 
 
 @post("/api/v1/auth/login", operation_id="login", tags=["auth"], opt=PUBLIC, status_code=HTTP_200_OK)
-async def login(request: Request[Any, Any, Any], data: JSONBody[LoginIn], db_session: NamedDependency[AsyncSession]) -> Response[MeOut]:
+async def login(
+    request: Request[Any, Any, Any], data: JSONBody[LoginIn], db_session: NamedDependency[AsyncSession]
+) -> Response[MeOut]:
     """Sign in with e-mail and password. A failure never says which of the two was wrong."""
     settings: Settings = request.app.state.settings
     limiter: RateLimiter = request.app.state.rate_limiter
     ip = client_ip(request, settings.trusted_proxy_set)
     await limiter.hit("login-ip", ip, limit=settings.login_limit_per_ip_15min, window_seconds=WINDOW_15_MIN)
     email = data.email.strip().lower()
-    await limiter.hit("login-email", email, limit=settings.login_limit_per_email_15min, window_seconds=WINDOW_15_MIN)
+    await limiter.hit(
+        "login-email", email, limit=settings.login_limit_per_email_15min, window_seconds=WINDOW_15_MIN
+    )
     user = await services.authenticate(db_session, email, data.password)
     if user is None:
         raise Unauthorized("E-mail or password is incorrect.")
     tenants = await services.tenants_of(db_session, user.id)
     if not tenants:
         raise Unauthorized("E-mail or password is incorrect.")
-    from spojka.db import utcnow  # local: keeps the import list of this module about HTTP
-
     user.last_login_at = utcnow()
     me = _me(user.id, user.email, tenants[0].tenant.id, tenants)
     return await _sign_in(request, user.id, tenants[0].tenant.id, me, HTTP_200_OK)
 
 
-@post("/api/v1/auth/logout", operation_id="logout", tags=["auth"], opt=PUBLIC, status_code=HTTP_204_NO_CONTENT)
+@post(
+    "/api/v1/auth/logout", operation_id="logout", tags=["auth"], opt=PUBLIC, status_code=HTTP_204_NO_CONTENT
+)
 async def logout(request: Request[Any, Any, Any]) -> Response[None]:
     """End this session (idempotent)."""
     token = request.cookies.get(COOKIE_NAME)
     if token:
         store: SessionStore = request.app.state.sessions
         await store.delete(token)
-    return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[_session_cookie(request.app.state.settings, "", expire=True)])
+    return Response(
+        None,
+        status_code=HTTP_204_NO_CONTENT,
+        cookies=[_session_cookie(request.app.state.settings, "", expire=True)],
+    )
 
 
 @get("/api/v1/me", operation_id="getMe", tags=["auth"])
@@ -114,9 +130,18 @@ async def get_me(principal: NamedDependency[Principal], db_session: NamedDepende
     return _me(principal.user_id, principal.email, principal.tenant_id, tenants)
 
 
-@post("/api/v1/auth/switch-tenant", operation_id="switchTenant", tags=["auth"], status_code=HTTP_200_OK, opt={"min_role": "viewer"})
+@post(
+    "/api/v1/auth/switch-tenant",
+    operation_id="switchTenant",
+    tags=["auth"],
+    status_code=HTTP_200_OK,
+    opt={"min_role": "viewer"},
+)
 async def switch_tenant(
-    request: Request[Any, Any, Any], data: JSONBody[SwitchTenantIn], principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]
+    request: Request[Any, Any, Any],
+    data: JSONBody[SwitchTenantIn],
+    principal: NamedDependency[Principal],
+    db_session: NamedDependency[AsyncSession],
 ) -> MeOut:
     """Act in another company the user belongs to."""
     tenants = await services.tenants_of(db_session, principal.user_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import msgspec
 
@@ -12,6 +12,11 @@ from spojka.http.schemas import Email, Input, Name, Output
 
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 RoleName = Literal["owner", "admin", "viewer"]
+
+
+def as_role(value: str) -> RoleName:
+    """A role read from the database (where the column holds only these values)."""
+    return cast(RoleName, value)
 
 
 class SignupIn(Input):

@@ -41,7 +41,9 @@ def normalise_email(raw: str) -> str:
 def check_password(password: str, email: str) -> None:
     problems = password_problems(password, email)
     if problems:
-        raise Invalid("The password is not strong enough: " + " ".join(problems), extra={"password": problems})
+        raise Invalid(
+            "The password is not strong enough: " + " ".join(problems), extra={"password": problems}
+        )
 
 
 async def find_user(session: AsyncSession, email: str) -> User | None:
@@ -174,7 +176,9 @@ async def invite(session: AsyncSession, actor: Principal, email: str, role: str)
     )
     session.add(invitation)
     await session.flush()
-    await record(session, actor, "member.invited", "invitation", invitation.id, {"email": email, "role": role})
+    await record(
+        session, actor, "member.invited", "invitation", invitation.id, {"email": email, "role": role}
+    )
     return invitation, token
 
 
@@ -194,7 +198,9 @@ async def revoke_invitation(session: AsyncSession, actor: Principal, invitation_
     if invitation is None or invitation.accepted_at is not None:
         raise NotFound("No such invitation.")
     await session.delete(invitation)
-    await record(session, actor, "member.invitation_revoked", "invitation", invitation_id, {"email": invitation.email})
+    await record(
+        session, actor, "member.invitation_revoked", "invitation", invitation_id, {"email": invitation.email}
+    )
     await session.flush()
 
 
@@ -203,7 +209,9 @@ async def accept_invitation(session: AsyncSession, token: str, password: str) ->
     tenant_id = _split_token(token)
     await bind_principal(session, tenant_id=tenant_id)
     invitation = await session.scalar(
-        select(Invitation).where(Invitation.tenant_id == tenant_id, Invitation.token_hash == _token_hash(token))
+        select(Invitation).where(
+            Invitation.tenant_id == tenant_id, Invitation.token_hash == _token_hash(token)
+        )
     )
     if invitation is None or invitation.accepted_at is not None or invitation.expires_at < utcnow():
         raise NotFound("This invitation link is not valid or has expired. Ask for a new one.")

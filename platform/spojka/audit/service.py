@@ -43,6 +43,10 @@ async def page(
     where = AuditEntry.tenant_id == tenant_id
     total = await session.scalar(select(func.count()).select_from(AuditEntry).where(where)) or 0
     rows = await session.scalars(
-        select(AuditEntry).where(where).order_by(AuditEntry.at.desc(), AuditEntry.id).limit(limit).offset(offset)
+        select(AuditEntry)
+        .where(where)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id)
+        .limit(limit)
+        .offset(offset)
     )
     return list(rows), total

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.connection import ASGIConnection
 
 
-def client_ip(connection: ASGIConnection[..., object, object, object], trusted_proxies: frozenset[str]) -> str:
+def client_ip(connection: ASGIConnection[Any, Any, Any, Any], trusted_proxies: frozenset[str]) -> str:
     peer = connection.client.host if connection.client else "unknown"
     if peer not in trusted_proxies:
         return peer

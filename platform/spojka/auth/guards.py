@@ -1,4 +1,5 @@
-"""Role checks: anyone in the tenant may read; changing anything needs ``admin`` unless a route says otherwise."""
+"""Role checks: anyone in the tenant may read; changing anything needs ``admin`` unless a route
+says otherwise."""
 
 from __future__ import annotations
 

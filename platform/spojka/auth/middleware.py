@@ -19,7 +19,9 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
     """Cookie session → principal. The role is read fresh on each request, so removing a member
     or changing a role takes effect at once, not when their session expires."""
 
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         token = connection.cookies.get(COOKIE_NAME)
         if not token:
             raise Unauthorized("Sign in to continue.")
@@ -42,7 +44,7 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
         principal = Principal(
             user_id=data.user_id, tenant_id=data.tenant_id, role=row.role, email=row.email, session_id=token
         )
-        state = connection.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state = connection.scope.setdefault("state", {})
         state["tenant_id"] = str(principal.tenant_id)
         state["user_id"] = str(principal.user_id)
         return AuthenticationResult(user=principal, auth=token)

@@ -70,7 +70,7 @@ class SessionStore:
 
     async def delete_all_for_user(self, user_id: uuid.UUID) -> None:
         index = USER_INDEX + str(user_id)
-        keys = await self._redis.smembers(index)
+        keys = await self._redis.smembers(index)  # type: ignore[misc]
         if keys:
             await self._redis.delete(*keys)
         await self._redis.delete(index)

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from spojka.connections.models import Connection
 from spojka.connections.schemas import CheckOut, ConnectionIn, ConnectionOut, ConnectionPatch, ConnectorOut
 from spojka.connector import secret_fields
 from spojka.connector.registry import Registry
+from spojka.db import utcnow
 from spojka.http.paging import DEFAULT_LIMIT, Limit, Offset
 from spojka.http.schemas import Page
 from spojka.vault import SecretStore
@@ -40,7 +41,9 @@ async def _out(request: Request[Any, Any, Any], session: AsyncSession, conn: Con
     fields |= set(states)
     last = None
     if conn.last_check_at is not None:
-        last = CheckOut(ok=bool(conn.last_check_ok), message=conn.last_check_message or "", checked_at=conn.last_check_at)
+        last = CheckOut(
+            ok=bool(conn.last_check_ok), message=conn.last_check_message or "", checked_at=conn.last_check_at
+        )
     return ConnectionOut(
         id=conn.id,
         connector=conn.connector,
@@ -54,7 +57,9 @@ async def _out(request: Request[Any, Any, Any], session: AsyncSession, conn: Con
     )
 
 
-@get("/api/v1/connectors", operation_id="listConnectors", tags=["connectors"], opt={"exclude_from_auth": True})
+@get(
+    "/api/v1/connectors", operation_id="listConnectors", tags=["connectors"], opt={"exclude_from_auth": True}
+)
 async def list_connectors(request: Request[Any, Any, Any]) -> Page[ConnectorOut]:
     """Installed connectors with their capabilities and the JSON Schemas of settings and credentials."""
     items = []
@@ -92,7 +97,9 @@ async def list_connections(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@post("/api/v1/connections", operation_id="createConnection", tags=["connections"], status_code=HTTP_201_CREATED)
+@post(
+    "/api/v1/connections", operation_id="createConnection", tags=["connections"], status_code=HTTP_201_CREATED
+)
 async def create_connection(
     request: Request[Any, Any, Any],
     data: JSONBody[ConnectionIn],
@@ -125,7 +132,9 @@ async def update_connection(
     db_session: NamedDependency[AsyncSession],
 ) -> ConnectionOut:
     """Rename, replace settings, or set and clear credential fields."""
-    conn = await services.update(db_session, _registry(request), _store(request), principal, connection_id, data)
+    conn = await services.update(
+        db_session, _registry(request), _store(request), principal, connection_id, data
+    )
     return await _out(request, db_session, conn)
 
 
@@ -158,8 +167,23 @@ async def check_connection(
     db_session: NamedDependency[AsyncSession],
 ) -> CheckOut:
     """Try the connection now and say in plain words whether it works."""
-    conn, result = await services.check(db_session, _registry(request), _store(request), principal, connection_id)
-    return CheckOut(ok=result.ok, message=result.message, details=result.details, checked_at=conn.last_check_at)  # type: ignore[arg-type]
+    conn, result = await services.check(
+        db_session, _registry(request), _store(request), principal, connection_id
+    )
+    return CheckOut(
+        ok=result.ok,
+        message=result.message,
+        details=result.details,
+        checked_at=conn.last_check_at or utcnow(),
+    )
 
 
-ROUTES = [list_connectors, list_connections, create_connection, get_connection, update_connection, delete_connection, check_connection]
+ROUTES = [
+    list_connectors,
+    list_connections,
+    create_connection,
+    get_connection,
+    update_connection,
+    delete_connection,
+    check_connection,
+]

@@ -50,12 +50,18 @@ async def page(
     where = Connection.tenant_id == tenant_id
     total = await session.scalar(select(func.count()).select_from(Connection).where(where)) or 0
     rows = await session.scalars(
-        select(Connection).where(where).order_by(Connection.created_at, Connection.id).limit(limit).offset(offset)
+        select(Connection)
+        .where(where)
+        .order_by(Connection.created_at, Connection.id)
+        .limit(limit)
+        .offset(offset)
     )
     return list(rows), total
 
 
-async def _name_taken(session: AsyncSession, tenant_id: uuid.UUID, name: str, exclude: uuid.UUID | None) -> bool:
+async def _name_taken(
+    session: AsyncSession, tenant_id: uuid.UUID, name: str, exclude: uuid.UUID | None
+) -> bool:
     query = select(Connection.id).where(Connection.tenant_id == tenant_id, Connection.name == name)
     if exclude is not None:
         query = query.where(Connection.id != exclude)
@@ -136,7 +142,9 @@ async def _replace_credentials(
     await store.put(session, tenant_id, owner_id, dict(changes))
 
 
-async def delete(session: AsyncSession, store: SecretStore, actor: Principal, connection_id: uuid.UUID) -> None:
+async def delete(
+    session: AsyncSession, store: SecretStore, actor: Principal, connection_id: uuid.UUID
+) -> None:
     conn = await get(session, actor.tenant_id, connection_id)
     used_by = await session.scalar(
         select(Link.name).where(
@@ -159,7 +167,9 @@ async def check(
     conn = await get(session, actor.tenant_id, connection_id)
     entry = registry.get(conn.connector)
     if entry is None or entry.connector is None:
-        result = CheckResult(ok=False, message=f"The connector {conn.connector!r} is not available on this server.")
+        result = CheckResult(
+            ok=False, message=f"The connector {conn.connector!r} is not available on this server."
+        )
     else:
         credentials = await store.get(session, actor.tenant_id, conn.id)
         try:

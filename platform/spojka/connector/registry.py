@@ -38,7 +38,9 @@ def _load(ep: EntryPoint) -> RegistryEntry:
         if not isinstance(connector, Connector) or not isinstance(connector.spec, ConnectorSpec):
             return RegistryEntry(ep.name, None, "does not provide a connector with a spec")
         if connector.spec.key != ep.name:
-            return RegistryEntry(ep.name, None, f"registered as {ep.name!r} but its spec says {connector.spec.key!r}")
+            return RegistryEntry(
+                ep.name, None, f"registered as {ep.name!r} but its spec says {connector.spec.key!r}"
+            )
     except Exception as exc:  # a broken plugin must never take the platform down
         log.warning("connector plugin %s failed to load: %s", ep.name, exc)
         return RegistryEntry(ep.name, None, f"failed to load: {type(exc).__name__}: {exc}")

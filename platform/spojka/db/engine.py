@@ -31,7 +31,7 @@ class TenantSession(Session):
 
 def is_postgres(bind: AsyncEngine | Connection | AsyncSession) -> bool:
     engine = bind.bind if isinstance(bind, AsyncSession) else bind
-    return engine.dialect.name == "postgresql"
+    return engine is not None and engine.dialect.name == "postgresql"
 
 
 def _context_params(info: dict[str, Any]) -> dict[str, str]:

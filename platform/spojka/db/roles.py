@@ -11,9 +11,7 @@ from spojka.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_ROLE = text(
-    "SELECT r.rolname, r.rolsuper, r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user"
-)
+_ROLE = text("SELECT r.rolname, r.rolsuper, r.rolbypassrls FROM pg_roles r WHERE r.rolname = current_user")
 
 
 async def rls_bypass_reason(db: Database) -> str | None:
@@ -22,13 +20,17 @@ async def rls_bypass_reason(db: Database) -> str | None:
         return None
     async with db.engine.connect() as conn:
         row = (await conn.execute(_ROLE)).one()
-        owns = await conn.scalar(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"))
+        owns = await conn.scalar(
+            text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
+        )
     if row.rolsuper:
         return f"role {row.rolname!r} is a superuser"
     if row.rolbypassrls:
         return f"role {row.rolname!r} has BYPASSRLS"
     if owns:
-        return f"role {row.rolname!r} owns the tables (run migrations as the owner, the app as a runtime role)"
+        return (
+            f"role {row.rolname!r} owns the tables (run migrations as the owner, the app as a runtime role)"
+        )
     return None
 
 

@@ -6,7 +6,12 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
-from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import IntegrityError
 
 PROBLEM_BASE = "https://spojka.cz/problems/"
@@ -19,7 +24,9 @@ class Problem(ProblemDetailsException):
     kind = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self, detail: str, *, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ):
         super().__init__(
             detail=detail,
             status_code=self.status_code,
@@ -81,7 +88,7 @@ def problem_details_plugin() -> ProblemDetailsPlugin:
     return ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True))
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {IntegrityError: _integrity_error}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {IntegrityError: _integrity_error}
 
 __all__ = [
     "EXCEPTION_HANDLERS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 _APP_CSP = (
@@ -12,7 +13,8 @@ _APP_CSP = (
 # The interactive API docs load their renderer from a CDN; everything else stays strict.
 _DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://unpkg.com; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com https://unpkg.com; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com "
+    "https://unpkg.com; "
     "img-src 'self' data: https:; font-src 'self' data: https://fonts.gstatic.com; worker-src blob:; "
     "object-src 'none'; frame-ancestors 'none'"
 )
@@ -26,7 +28,7 @@ class SecurityHeadersMiddleware:
         self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         csp = _DOCS_CSP if scope["path"].startswith("/schema") else _APP_CSP

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,28 +47,44 @@ async def list_links(
 
 @post("/api/v1/links", operation_id="createLink", tags=["links"], status_code=HTTP_201_CREATED)
 async def create_link(
-    request: Request[Any, Any, Any], data: JSONBody[LinkIn], principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]
+    request: Request[Any, Any, Any],
+    data: JSONBody[LinkIn],
+    principal: NamedDependency[Principal],
+    db_session: NamedDependency[AsyncSession],
 ) -> LinkOut:
     """Pair an e-shop connection with an accounting connection."""
     return _out(await services.create(db_session, request.app.state.registry, principal, data))
 
 
 @get("/api/v1/links/{link_id:uuid}", operation_id="getLink", tags=["links"])
-async def get_link(link_id: FromPath[uuid.UUID], principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]) -> LinkOut:
+async def get_link(
+    link_id: FromPath[uuid.UUID],
+    principal: NamedDependency[Principal],
+    db_session: NamedDependency[AsyncSession],
+) -> LinkOut:
     """One link with its flows' settings."""
     return _out(await services.get(db_session, principal.tenant_id, link_id))
 
 
 @patch("/api/v1/links/{link_id:uuid}", operation_id="updateLink", tags=["links"])
 async def update_link(
-    link_id: FromPath[uuid.UUID], data: JSONBody[LinkPatch], principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]
+    link_id: FromPath[uuid.UUID],
+    data: JSONBody[LinkPatch],
+    principal: NamedDependency[Principal],
+    db_session: NamedDependency[AsyncSession],
 ) -> LinkOut:
     """Rename, change flows' settings, pause or resume."""
     return _out(await services.update(db_session, principal, link_id, data))
 
 
-@delete("/api/v1/links/{link_id:uuid}", operation_id="deleteLink", tags=["links"], status_code=HTTP_204_NO_CONTENT)
-async def delete_link(link_id: FromPath[uuid.UUID], principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]) -> None:
+@delete(
+    "/api/v1/links/{link_id:uuid}", operation_id="deleteLink", tags=["links"], status_code=HTTP_204_NO_CONTENT
+)
+async def delete_link(
+    link_id: FromPath[uuid.UUID],
+    principal: NamedDependency[Principal],
+    db_session: NamedDependency[AsyncSession],
+) -> None:
     """Delete a link with its run history and bindings."""
     await services.delete(db_session, principal, link_id)
 

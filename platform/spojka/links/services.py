@@ -25,30 +25,46 @@ async def get(session: AsyncSession, tenant_id: uuid.UUID, link_id: uuid.UUID) -
     return link
 
 
-async def page(session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[Link], int]:
+async def page(
+    session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[Link], int]:
     where = Link.tenant_id == tenant_id
     total = await session.scalar(select(func.count()).select_from(Link).where(where)) or 0
-    rows = await session.scalars(select(Link).where(where).order_by(Link.created_at, Link.id).limit(limit).offset(offset))
+    rows = await session.scalars(
+        select(Link).where(where).order_by(Link.created_at, Link.id).limit(limit).offset(offset)
+    )
     return list(rows), total
 
 
 async def _connection_of_kind(
-    session: AsyncSession, registry: Registry, tenant_id: uuid.UUID, connection_id: uuid.UUID, kind: str, field: str
+    session: AsyncSession,
+    registry: Registry,
+    tenant_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    kind: str,
+    field: str,
 ) -> Connection:
     conn = await session.scalar(
         select(Connection).where(Connection.tenant_id == tenant_id, Connection.id == connection_id)
     )
     if conn is None:
-        raise Invalid(f"{field}: no such connection.", extra={"errors": [{"path": f"/{field}", "message": "no such connection"}]})
+        raise Invalid(
+            f"{field}: no such connection.",
+            extra={"errors": [{"path": f"/{field}", "message": "no such connection"}]},
+        )
     entry = registry.get(conn.connector)
     actual = entry.spec.kind if entry and entry.spec else None
     if actual != kind:
-        message = f"{field}: {conn.name!r} is not an {kind} connection" + (f" (it is {actual})" if actual else "")
+        message = f"{field}: {conn.name!r} is not an {kind} connection" + (
+            f" (it is {actual})" if actual else ""
+        )
         raise Invalid(message, extra={"errors": [{"path": f"/{field}", "message": message}]})
     return conn
 
 
-async def _name_taken(session: AsyncSession, tenant_id: uuid.UUID, name: str, exclude: uuid.UUID | None) -> bool:
+async def _name_taken(
+    session: AsyncSession, tenant_id: uuid.UUID, name: str, exclude: uuid.UUID | None
+) -> bool:
     query = select(Link.id).where(Link.tenant_id == tenant_id, Link.name == name)
     if exclude is not None:
         query = query.where(Link.id != exclude)
@@ -56,9 +72,16 @@ async def _name_taken(session: AsyncSession, tenant_id: uuid.UUID, name: str, ex
 
 
 async def create(session: AsyncSession, registry: Registry, actor: Principal, data: LinkIn) -> Link:
-    eshop = await _connection_of_kind(session, registry, actor.tenant_id, data.eshop_connection_id, "eshop", "eshopConnectionId")
+    eshop = await _connection_of_kind(
+        session, registry, actor.tenant_id, data.eshop_connection_id, "eshop", "eshopConnectionId"
+    )
     accounting = await _connection_of_kind(
-        session, registry, actor.tenant_id, data.accounting_connection_id, "accounting", "accountingConnectionId"
+        session,
+        registry,
+        actor.tenant_id,
+        data.accounting_connection_id,
+        "accounting",
+        "accountingConnectionId",
     )
     name = data.name.strip()
     if await _name_taken(session, actor.tenant_id, name, None):
@@ -74,7 +97,11 @@ async def create(session: AsyncSession, registry: Registry, actor: Principal, da
     session.add(link)
     await session.flush()
     await record(
-        session, actor, "link.created", "link", link.id,
+        session,
+        actor,
+        "link.created",
+        "link",
+        link.id,
         {"name": name, "eshopConnectionId": str(eshop.id), "accountingConnectionId": str(accounting.id)},
     )
     return link

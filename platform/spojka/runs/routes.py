@@ -37,8 +37,16 @@ def run_out(run: Run) -> RunOut:
 
 def _event_out(e: RunEvent) -> RunEventOut:
     return RunEventOut(
-        id=e.id, run_id=e.run_id, entity=e.entity, source_id=e.source_id, target_id=e.target_id,
-        label=e.label, action=e.action, outcome=e.outcome, message=e.message, created_at=e.created_at,
+        id=e.id,
+        run_id=e.run_id,
+        entity=e.entity,
+        source_id=e.source_id,
+        target_id=e.target_id,
+        label=e.label,
+        action=e.action,
+        outcome=e.outcome,
+        message=e.message,
+        created_at=e.created_at,
     )
 
 
@@ -52,12 +60,18 @@ async def list_link_runs(
     offset: Offset = 0,
 ) -> Page[RunOut]:
     """A link's runs, newest first, optionally of one flow."""
-    rows, total = await services.runs_of_link(db_session, principal.tenant_id, link_id, flow=flow, limit=limit, offset=offset)
+    rows, total = await services.runs_of_link(
+        db_session, principal.tenant_id, link_id, flow=flow, limit=limit, offset=offset
+    )
     return Page(items=[run_out(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @get("/api/v1/runs/{run_id:uuid}", operation_id="getRun", tags=["runs"])
-async def get_run(run_id: FromPath[uuid.UUID], principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]) -> RunOut:
+async def get_run(
+    run_id: FromPath[uuid.UUID],
+    principal: NamedDependency[Principal],
+    db_session: NamedDependency[AsyncSession],
+) -> RunOut:
     """One run with its counts and outcome."""
     return run_out(await services.get(db_session, principal.tenant_id, run_id))
 

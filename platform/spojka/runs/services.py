@@ -13,14 +13,22 @@ from spojka.runs.models import Run, RunEvent
 
 
 async def runs_of_link(
-    session: AsyncSession, tenant_id: uuid.UUID, link_id: uuid.UUID, *, flow: str | None, limit: int, offset: int
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    link_id: uuid.UUID,
+    *,
+    flow: str | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[Run], int]:
     await get_link(session, tenant_id, link_id)
     where = [Run.tenant_id == tenant_id, Run.link_id == link_id]
     if flow:
         where.append(Run.flow == flow)
     total = await session.scalar(select(func.count()).select_from(Run).where(*where)) or 0
-    rows = await session.scalars(select(Run).where(*where).order_by(Run.queued_at.desc(), Run.id).limit(limit).offset(offset))
+    rows = await session.scalars(
+        select(Run).where(*where).order_by(Run.queued_at.desc(), Run.id).limit(limit).offset(offset)
+    )
     return list(rows), total
 
 

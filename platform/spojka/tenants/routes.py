@@ -35,7 +35,9 @@ async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
 
 
 @get("/api/v1/tenant", operation_id="getTenant", tags=["tenant"])
-async def get_tenant(principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]) -> TenantOut:
+async def get_tenant(
+    principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]
+) -> TenantOut:
     """The company the caller acts in."""
     t = await _tenant(db_session, principal.tenant_id)
     return TenantOut(id=t.id, name=t.name, status=t.status)
@@ -43,7 +45,9 @@ async def get_tenant(principal: NamedDependency[Principal], db_session: NamedDep
 
 @patch("/api/v1/tenant", operation_id="updateTenant", tags=["tenant"], opt={"min_role": "owner"})
 async def update_tenant(
-    data: JSONBody[TenantPatch], principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]
+    data: JSONBody[TenantPatch],
+    principal: NamedDependency[Principal],
+    db_session: NamedDependency[AsyncSession],
 ) -> TenantOut:
     """Rename the company (owners only)."""
     t = await _tenant(db_session, principal.tenant_id)

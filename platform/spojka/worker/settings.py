@@ -1,0 +1,78 @@
+"""arq configuration of ``spojka worker``, built from Spojka's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.cron import CronJob
+from arq.typing import WorkerCoroutine
+from arq.worker import Function
+
+from spojka.db import Database
+from spojka.embedded_redis import arq_settings, resolve_redis_url
+from spojka.queue import DEFAULT_QUEUE_NAME, deserialize_job, serialize_job, worker_health_key
+from spojka.settings import Settings
+from spojka.worker.jobs import ping
+
+__all__ = (
+    "CRON_JOBS",
+    "FUNCTIONS",
+    "HEALTH_CHECK_INTERVAL_S",
+    "JOB_TIMEOUT_S",
+    "KEEP_RESULT_S",
+    "MAX_JOBS",
+    "MAX_TRIES",
+    "SHUTDOWN_GRACE_S",
+    "worker_settings",
+)
+
+FUNCTIONS: list[Function | WorkerCoroutine] = [ping]
+CRON_JOBS: list[CronJob] = []
+
+MAX_JOBS = 10
+JOB_TIMEOUT_S = 300
+# Low, because arq keeps a *failed* job's result for the worker-level value whatever the function
+# says, and a kept result blocks re-enqueueing the same _job_id (arq #417).
+KEEP_RESULT_S = 60
+MAX_TRIES = 5
+# The health key lives interval + 1 s; a liveness probe should allow at least twice this.
+HEALTH_CHECK_INTERVAL_S = 30
+# Running jobs get this long to finish after SIGTERM/SIGINT before they are cancelled (and re-run
+# later); below the supervisor's 10 s grace and Kubernetes' default 30 s.
+SHUTDOWN_GRACE_S = 8
+
+
+def worker_settings(settings: Settings, *, redis_url: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``arq.worker.Worker`` (arq also accepts the dict as "WorkerSettings").
+
+    ``redis_url`` defaults to the configured URL, or the embedded server's socket (which this does
+    not start).
+    """
+
+    async def on_startup(ctx: dict[Any, Any]) -> None:
+        ctx["settings"] = settings
+        ctx["db"] = Database(settings.effective_database_url)
+
+    async def on_shutdown(ctx: dict[Any, Any]) -> None:
+        db = ctx.pop("db", None)
+        if isinstance(db, Database):
+            await db.dispose()
+
+    return {
+        "functions": list(FUNCTIONS),
+        "cron_jobs": list(CRON_JOBS),
+        "queue_name": DEFAULT_QUEUE_NAME,
+        "redis_settings": arq_settings(redis_url or resolve_redis_url(settings)),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "job_serializer": serialize_job,
+        "job_deserializer": deserialize_job,
+        "max_jobs": MAX_JOBS,
+        "job_timeout": JOB_TIMEOUT_S,
+        "keep_result": KEEP_RESULT_S,
+        "max_tries": MAX_TRIES,
+        "health_check_interval": HEALTH_CHECK_INTERVAL_S,
+        "health_check_key": worker_health_key(),
+        "job_completion_wait": SHUTDOWN_GRACE_S,
+        "allow_abort_jobs": True,
+    }

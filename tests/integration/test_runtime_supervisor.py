@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import asyncio
 import os
 import re
 import signal
@@ -269,6 +268,6 @@ def test_children_and_redis_die_with_a_killed_supervisor(tmp_path: Path) -> None
     while time.monotonic() < deadline and (
         processes_under(tmp_path) or any(alive(pid) for pid in pids.values())
     ):
-        await asyncio.sleep(0.1)
+        time.sleep(0.1)
     assert not [name for name, pid in pids.items() if alive(pid)], run.output()
     assert processes_under(tmp_path) == []

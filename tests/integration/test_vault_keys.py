@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import make_url
 
+from spojka.audit.models import AuditEntry
 from spojka.db import Database, bind_principal
 from spojka.db.engine import create_engine
 from spojka.db.migrate import grant_runtime_role, upgrade
@@ -420,6 +421,21 @@ def check(vault_database: PrivateDatabase, ring: KeyRing, secrets: Secrets) -> d
     return usage
 
 
+def rotation_audit(vault_database: PrivateDatabase) -> list[tuple[str, int]]:
+    """(key, re-sealed count) of each tenant's ``keys.rotated`` audit entry."""
+
+    async def main() -> list[tuple[str, int]]:
+        admin = Database(vault_database.owner_url)
+        try:
+            async with admin.session() as session:
+                rows = await session.scalars(select(AuditEntry).where(AuditEntry.action == "keys.rotated"))
+                return sorted((r.details["key"], r.details["resealed"]) for r in rows)
+        finally:
+            await admin.dispose()
+
+    return asyncio.run(main())
+
+
 def test_cli_generate_prints_a_usable_entry() -> None:
     code, output = invoke("generate")
     assert code == 0
@@ -451,6 +467,7 @@ def test_cli_on_the_embedded_key_file(vault_database: PrivateDatabase, cli_env: 
     assert f"Keys that seal nothing any more: {old_id}." in output
     assert (cli_env / "master.keys").stat().st_mode & 0o777 == 0o600
     assert check(vault_database, ring, secrets) == {new_id: 12}
+    assert rotation_audit(vault_database) == [(new_id, 6), (new_id, 6)]
 
     code, output = invoke("status")
     assert code == 0, output

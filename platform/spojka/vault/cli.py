@@ -121,7 +121,17 @@ def rotate_command(batch_size: int) -> None:
                 )
                 raise VaultError(msg)
             click.echo(f"Re-sealing stored credentials with key {current.active_id!r}...")
+            # The audit log is per tenant: each tenant whose credentials move gets its own entry.
+            from spojka.audit.system import record_for_tenants, sealed_counts_by_tenant  # noqa: PLC0415
+
+            moving = await sealed_counts_by_tenant(db, excluding_key=current.active_id)
             count = await rotate(db, current, batch_size=batch_size, progress=_progress)
+            await record_for_tenants(
+                db,
+                {t: {"key": current.active_id, "resealed": n} for t, n in moving.items()},
+                action="keys.rotated",
+                label="spojka keys rotate",
+            )
             idle = [
                 key.key_id
                 for key in await key_usage(db, current)

@@ -25,6 +25,7 @@ from spojka.connector.registry import Registry
 from spojka.db import Database
 from spojka.db.roles import warn_or_refuse_rls_bypass
 from spojka.embedded_redis import connect, redis_url_for
+from spojka.http.home import ROUTES as HOME_ROUTES
 from spojka.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from spojka.http.security_headers import SecurityHeadersMiddleware
 from spojka.links.routes import ROUTES as LINK_ROUTES
@@ -36,6 +37,7 @@ from spojka.tenants.routes import ROUTES as TENANT_ROUTES
 from spojka.vault import SecretStore, load_key_ring, verify_key_ring
 
 ROUTES = [
+    *HOME_ROUTES,
     *SYSTEM_ROUTES,
     *ACCOUNT_ROUTES,
     *TENANT_ROUTES,

@@ -132,3 +132,10 @@ def owner_url_for(owner_url: str, database: str) -> str:
 
 def random_secret() -> str:
     return secrets.token_urlsafe(16)
+
+
+#: The vendors' schemas and examples (../shared/reference beside the repository); tests that need
+#: them skip with a reason when the folder is absent.
+REFERENCE_DIR = Path(
+    os.environ.get("SPOJKA_TEST_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference")
+)

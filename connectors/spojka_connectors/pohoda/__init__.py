@@ -1,0 +1,8 @@
+"""POHODA accounting connector. The ``spojka.connectors`` entry point names :data:`connector`."""
+
+from spojka_connectors.pohoda.check import PohodaConnector
+from spojka_connectors.pohoda.spec import SPEC
+
+connector = PohodaConnector()
+
+__all__ = ("SPEC", "PohodaConnector", "connector")

@@ -1,0 +1,8 @@
+"""Shoptet e-shop connector. The ``spojka.connectors`` entry point names :data:`connector`."""
+
+from spojka_connectors.shoptet.check import ShoptetConnector
+from spojka_connectors.shoptet.spec import SPEC
+
+connector = ShoptetConnector()
+
+__all__ = ("SPEC", "ShoptetConnector", "connector")

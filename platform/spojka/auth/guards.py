@@ -16,12 +16,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Route option ``min_role`` sets the role needed; the default depends on the method."""
-    if handler.opt.get("exclude_from_auth"):
+    method = connection.scope.get("method", "GET")
+    if handler.opt.get("exclude_from_auth") or method == "OPTIONS":
         return
-    principal = connection.user
+    # Read the scope, not ``connection.user``: that raises where no auth middleware ran.
+    principal = connection.scope.get("user")
     if not isinstance(principal, Principal):
         return
-    method = connection.scope.get("method", "GET")
     default: Role = "viewer" if method in SAFE_METHODS else "admin"
     minimum: Role = handler.opt.get("min_role", default)
     if not principal.has_role(minimum):

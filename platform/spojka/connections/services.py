@@ -133,6 +133,13 @@ async def _replace_credentials(
     owner_id: uuid.UUID,
     changes: Mapping[str, str | None],
 ) -> None:
+    known = set(spec.credentials_schema.get("properties", {}))
+    unknown = sorted(field for field in changes if field not in known)
+    if unknown:
+        errors = [
+            {"path": f"/credentials/{f}", "message": "not a credential of this connector"} for f in unknown
+        ]
+        raise Invalid(f"The credentials do not fit {spec.title}.", extra={"errors": errors})
     current = await store.get(session, tenant_id, owner_id)
     merged = {**current, **{k: v for k, v in changes.items() if v is not None}}
     for field, value in changes.items():

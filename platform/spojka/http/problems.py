@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from litestar import Request, Response
@@ -84,8 +85,60 @@ def _integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Re
     return problem.to_response(request)
 
 
+_KINDS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "invalid",
+    429: "too-many-requests",
+}
+
+
+def _explain(exc: HTTPException, phrase: str) -> str:
+    """Litestar's own exceptions keep the useful part in ``extra``; bring it into ``detail``."""
+    detail = exc.detail if exc.detail and exc.detail != phrase else phrase
+    if "CSRF" in detail:
+        return (
+            "The CSRF token is missing or wrong: send the csrftoken cookie's value in the X-CSRFToken header."
+        )
+    if isinstance(exc.extra, list):
+        parts = []
+        for item in exc.extra:
+            if isinstance(item, dict):
+                key, message = item.get("key"), item.get("message")
+                parts.append(f"{key}: {message}" if key else str(message))
+            else:
+                parts.append(str(item))
+        if parts:
+            detail = f"{detail}: {'; '.join(parts)}"
+    return detail
+
+
+def _from_http_exception(exc: HTTPException) -> ProblemDetailsException:
+    if isinstance(exc, ProblemDetailsException):
+        return exc
+    phrase = HTTPStatus(exc.status_code).phrase
+    extra = {"errors": exc.extra} if isinstance(exc.extra, list) else exc.extra
+    return ProblemDetailsException(
+        status_code=exc.status_code,
+        title=phrase,
+        detail=_explain(exc, phrase),
+        type_=PROBLEM_BASE + _KINDS.get(exc.status_code, "error"),
+        extra=extra,
+        headers=exc.headers,
+    )
+
+
 def problem_details_plugin() -> ProblemDetailsPlugin:
-    return ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True))
+    """Every HTTP error, ours and Litestar's, as problem details whose ``detail`` says what is wrong."""
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(exception_to_problem_detail_map={HTTPException: _from_http_exception})
+    )
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {IntegrityError: _integrity_error}

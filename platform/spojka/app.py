@@ -26,6 +26,7 @@ from spojka.db import Database
 from spojka.db.roles import warn_or_refuse_rls_bypass
 from spojka.embedded_redis import connect, redis_url_for
 from spojka.http.home import ROUTES as HOME_ROUTES
+from spojka.http.openapi import SESSION_SECURITY, document_operations, refine_schema
 from spojka.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from spojka.http.security_headers import SecurityHeadersMiddleware
 from spojka.links.routes import ROUTES as LINK_ROUTES
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, options: AppOptions | None = No
     settings = settings or get_settings()
     options = options or AppOptions()
     configure_logging(settings)
+    document_operations(ROUTES)
     app = Litestar(
         route_handlers=ROUTES,
         logging_config=LitestarLoggingConfig(),
@@ -124,9 +126,10 @@ def create_app(settings: Settings | None = None, options: AppOptions | None = No
                     ),
                 }
             ),
-            security=[{"session": []}],
+            security=SESSION_SECURITY,
             use_handler_docstrings=True,
         ),
         debug=False,
     )
+    refine_schema(app, ROUTES)
     return instrument_app(app, trusted_proxies=settings.trusted_proxy_set)

@@ -111,6 +111,9 @@ def _explain(exc: HTTPException, phrase: str) -> str:
         for item in exc.extra:
             if isinstance(item, dict):
                 key, message = item.get("key"), item.get("message")
+                if key == "data" and str(message).strip("'") == "data":
+                    # Litestar's wording when there is no body at all.
+                    key, message = None, "the request body is empty: send a JSON object"
                 parts.append(f"{key}: {message}" if key else str(message))
             else:
                 parts.append(str(item))

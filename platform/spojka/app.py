@@ -27,6 +27,7 @@ from spojka.db.roles import warn_or_refuse_rls_bypass
 from spojka.embedded_redis import connect, redis_url_for
 from spojka.http.home import ROUTES as HOME_ROUTES
 from spojka.http.openapi import SESSION_SECURITY, document_operations, refine_schema
+from spojka.http.options import options_handlers
 from spojka.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from spojka.http.security_headers import SecurityHeadersMiddleware
 from spojka.links.routes import ROUTES as LINK_ROUTES
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, options: AppOptions | None = No
     configure_logging(settings)
     document_operations(ROUTES)
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*options_handlers(ROUTES), *ROUTES],
         logging_config=LitestarLoggingConfig(),
         dependencies=DEPENDENCIES,
         guards=[role_guard],

@@ -132,7 +132,7 @@ async def revoke_invitation(
     "/api/v1/invitations/accept",
     operation_id="acceptInvitation",
     tags=["members"],
-    opt=PUBLIC,
+    opt={**PUBLIC, "answers": (404,)},
     status_code=HTTP_201_CREATED,
 )
 async def accept_invitation(

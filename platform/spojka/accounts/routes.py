@@ -83,7 +83,13 @@ async def signup(
     return await _sign_in(request, user.id, tenant.id, me, HTTP_201_CREATED)
 
 
-@post("/api/v1/auth/login", operation_id="login", tags=["auth"], opt=PUBLIC, status_code=HTTP_200_OK)
+@post(
+    "/api/v1/auth/login",
+    operation_id="login",
+    tags=["auth"],
+    opt={**PUBLIC, "answers": (401,)},
+    status_code=HTTP_200_OK,
+)
 async def login(
     request: Request[Any, Any, Any], data: JSONBody[LoginIn], db_session: NamedDependency[AsyncSession]
 ) -> Response[MeOut]:
@@ -135,7 +141,7 @@ async def get_me(principal: NamedDependency[Principal], db_session: NamedDepende
     operation_id="switchTenant",
     tags=["auth"],
     status_code=HTTP_200_OK,
-    opt={"min_role": "viewer"},
+    opt={"min_role": "viewer", "answers": (404,)},
 )
 async def switch_tenant(
     request: Request[Any, Any, Any],

@@ -71,6 +71,8 @@ def document_operations(route_handlers: Iterable[object]) -> None:
             statuses.add(404)
         if handler.operation_id in RATE_LIMITED:
             statuses.add(429)
+        # Answers a handler gives beyond what its method and path imply (e.g. a failed login's 401).
+        statuses |= set(handler.opt.get("answers", ()))
         handler.responses = {status: _problem(status) for status in sorted(statuses)} | dict(
             handler.responses or {}
         )

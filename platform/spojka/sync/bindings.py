@@ -1,0 +1,126 @@
+"""Bindings: which record on one side is which on the other, and what it looked like when written.
+
+Every write is made idempotent by looking here first; a binding is stored in the same transaction
+as the cursor that read its record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spojka.db import utcnow
+from spojka.sync.models import Binding
+
+_CHUNK = 500
+
+
+@dataclass(slots=True)
+class BindingState:
+    """A binding as the engine works with it (detached from the session)."""
+
+    source_id: str
+    target_id: str | None
+    content_hash: str | None
+    state: str
+
+
+class BindingStore:
+    """Bindings of one link and one entity (``order``, ``stock``, ``product``, ``fulfilment``...)."""
+
+    def __init__(self, tenant_id: uuid.UUID, link_id: uuid.UUID, entity: str) -> None:
+        self.tenant_id = tenant_id
+        self.link_id = link_id
+        self.entity = entity
+
+    def _where(self) -> list[ColumnElement[bool]]:
+        return [
+            Binding.tenant_id == self.tenant_id,
+            Binding.link_id == self.link_id,
+            Binding.entity == self.entity,
+        ]
+
+    async def get_many(self, session: AsyncSession, source_ids: Iterable[str]) -> dict[str, BindingState]:
+        ids = list(dict.fromkeys(source_ids))
+        found: dict[str, BindingState] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows = await session.execute(
+                select(Binding.source_id, Binding.target_id, Binding.content_hash, Binding.state).where(
+                    *self._where(), Binding.source_id.in_(chunk)
+                )
+            )
+            for source_id, target_id, content_hash, state in rows.all():
+                found[source_id] = BindingState(source_id, target_id, content_hash, state)
+        return found
+
+    async def all(self, session: AsyncSession) -> dict[str, BindingState]:
+        rows = await session.execute(
+            select(Binding.source_id, Binding.target_id, Binding.content_hash, Binding.state).where(
+                *self._where()
+            )
+        )
+        return {s: BindingState(s, t, h, st) for s, t, h, st in rows.all()}
+
+    async def by_target(self, session: AsyncSession, target_ids: Sequence[str]) -> dict[str, BindingState]:
+        found: dict[str, BindingState] = {}
+        for start in range(0, len(target_ids), _CHUNK):
+            rows = await session.execute(
+                select(Binding.source_id, Binding.target_id, Binding.content_hash, Binding.state).where(
+                    *self._where(), Binding.target_id.in_(target_ids[start : start + _CHUNK])
+                )
+            )
+            for s, t, h, st in rows.all():
+                if t is not None:
+                    found[t] = BindingState(s, t, h, st)
+        return found
+
+    async def with_state(self, session: AsyncSession, state: str, limit: int) -> list[BindingState]:
+        rows = await session.execute(
+            select(Binding.source_id, Binding.target_id, Binding.content_hash, Binding.state)
+            .where(*self._where(), Binding.state == state)
+            .limit(limit)
+        )
+        return [BindingState(s, t, h, st) for s, t, h, st in rows.all()]
+
+    async def save(self, session: AsyncSession, states: Iterable[BindingState]) -> None:
+        """Insert or update these bindings (by source id)."""
+        pending = {s.source_id: s for s in states}
+        if not pending:
+            return
+        now = utcnow()
+        ids = list(pending)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            existing = {
+                b.source_id: b
+                for b in await session.scalars(
+                    select(Binding).where(*self._where(), Binding.source_id.in_(chunk))
+                )
+            }
+            for source_id in chunk:
+                state = pending[source_id]
+                row = existing.get(source_id)
+                if row is None:
+                    session.add(
+                        Binding(
+                            tenant_id=self.tenant_id,
+                            link_id=self.link_id,
+                            entity=self.entity,
+                            source_id=source_id,
+                            target_id=state.target_id,
+                            content_hash=state.content_hash,
+                            state=state.state,
+                            synced_at=now,
+                        )
+                    )
+                else:
+                    row.target_id = state.target_id
+                    row.content_hash = state.content_hash
+                    row.state = state.state
+                    row.synced_at = now
+        await session.flush()

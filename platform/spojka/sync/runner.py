@@ -1,0 +1,174 @@
+"""Executing one run: open both systems, run the flow, record the outcome.
+
+Runs are executed at least once (a worker may die mid-run and the job is re-delivered), so a run
+that is already finished is left alone, and a flow repeats safely from its bindings and cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from spojka.connector import ConnectorError, RetriableError
+from spojka.connector.registry import Registry
+from spojka.db import Database, utcnow
+from spojka.links.flows import flows_from_document
+from spojka.links.models import Link
+from spojka.runs.models import Run
+from spojka.sync.connections import open_connection
+from spojka.sync.flows.base import FlowContext
+from spojka.sync.flows.fulfilment import run_fulfilment
+from spojka.sync.flows.orders import run_orders
+from spojka.sync.flows.products import run_products
+from spojka.sync.flows.stock import run_stock
+from spojka.sync.recorder import RunRecorder
+from spojka.vault import SecretStore
+
+log = logging.getLogger(__name__)
+
+FLOWS: dict[str, Callable[[FlowContext], Awaitable[None]]] = {
+    "orders": run_orders,
+    "stock": run_stock,
+    "products": run_products,
+    "fulfilment": run_fulfilment,
+}
+FINISHED = frozenset({"succeeded", "partial", "failed"})
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """What running a flow needs; built once per worker."""
+
+    db: Database
+    registry: Registry
+    secrets: SecretStore
+    redis: Redis | None = None
+    public_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    status: str
+    #: Flows to start next on the same link (e.g. ``stock`` after ``orders`` changed accounting).
+    follow_ups: frozenset[str] = frozenset()
+
+
+async def _start(engine: Engine, tenant_id: uuid.UUID, run_id: uuid.UUID) -> tuple[Run, Link] | None:
+    async with engine.db.session(tenant_id=tenant_id) as session:
+        run = await session.scalar(select(Run).where(Run.tenant_id == tenant_id, Run.id == run_id))
+        if run is None or run.status in FINISHED:
+            return None
+        link = await session.scalar(select(Link).where(Link.tenant_id == tenant_id, Link.id == run.link_id))
+        if link is None:
+            return None
+        run.status = "running"
+        run.attempts += 1
+        run.started_at = utcnow()
+        run.error = None
+        session.expunge(run)
+        session.expunge(link)
+        return run, link
+
+
+async def _finish(
+    engine: Engine, tenant_id: uuid.UUID, run_id: uuid.UUID, status: str, error: str | None
+) -> None:
+    async with engine.db.session(tenant_id=tenant_id) as session:
+        run = await session.scalar(select(Run).where(Run.tenant_id == tenant_id, Run.id == run_id))
+        if run is not None:
+            run.status = status
+            run.error = error
+            run.finished_at = utcnow()
+
+
+def _status(recorder: RunRecorder) -> str:
+    failed = recorder.counts["failed"]
+    if not failed:
+        return "succeeded"
+    done = recorder.counts["created"] + recorder.counts["updated"] + recorder.counts["skipped"]
+    return "partial" if done else "failed"
+
+
+async def execute_run(
+    engine: Engine, tenant_id: uuid.UUID, run_id: uuid.UUID, *, source_ids: tuple[str, ...] = ()
+) -> RunResult:
+    """Run it to the end. A :class:`RetriableError` propagates (the worker retries the run);
+    every other error ends the run as failed with a message for the merchant."""
+    started = await _start(engine, tenant_id, run_id)
+    if started is None:
+        return RunResult(status="skipped")
+    run, link = started
+    if link.paused:
+        await _finish(engine, tenant_id, run_id, "failed", "The link is paused; resume it to run its flows.")
+        return RunResult(status="failed")
+    flow = FLOWS.get(run.flow)
+    if flow is None:
+        await _finish(engine, tenant_id, run_id, "failed", f"The {run.flow} flow is not available yet.")
+        return RunResult(status="failed")
+    recorder = RunRecorder(tenant_id=tenant_id, run_id=run_id, max_skip_events=50)
+    recorder.counts.update(created=run.created, updated=run.updated, skipped=run.skipped, failed=run.failed)
+    assert run.started_at is not None
+    try:
+        async with (
+            open_connection(
+                engine.db,
+                engine.registry,
+                engine.secrets,
+                tenant_id,
+                link.eshop_connection_id,
+                redis=engine.redis,
+            ) as eshop,
+            open_connection(
+                engine.db,
+                engine.registry,
+                engine.secrets,
+                tenant_id,
+                link.accounting_connection_id,
+                redis=engine.redis,
+            ) as books,
+        ):
+            context = FlowContext(
+                db=engine.db,
+                tenant_id=tenant_id,
+                link_id=link.id,
+                run_id=run_id,
+                flow=run.flow,
+                trigger=run.trigger,
+                flows=flows_from_document(link.flows),
+                started_at=run.started_at,
+                eshop=eshop.session,
+                eshop_spec=eshop.spec,
+                books=books.session,
+                books_spec=books.spec,
+                recorder=recorder,
+                source_ids=source_ids,
+            )
+            await flow(context)
+    except RetriableError:
+        async with engine.db.session(tenant_id=tenant_id) as session:
+            await recorder.flush(session)
+        raise
+    except ConnectorError as exc:
+        async with engine.db.session(tenant_id=tenant_id) as session:
+            await recorder.flush(session)
+        await _finish(engine, tenant_id, run_id, "failed", exc.message)
+        return RunResult(status="failed")
+    except Exception:
+        log.exception("run %s failed unexpectedly", run_id)
+        await _finish(
+            engine, tenant_id, run_id, "failed", f"Spojka failed unexpectedly (reference {run_id})."
+        )
+        return RunResult(status="failed")
+    status = _status(recorder)
+    async with engine.db.session(tenant_id=tenant_id) as session:
+        await recorder.flush(session)
+    await _finish(engine, tenant_id, run_id, status, None)
+    follow = set(context.follow_ups)
+    if run.flow == "orders" and not context.flows.stock.after_orders:
+        follow.discard("stock")
+    return RunResult(status=status, follow_ups=frozenset(follow))

@@ -31,6 +31,7 @@ from spojka.http.options import options_handlers
 from spojka.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from spojka.http.security_headers import SecurityHeadersMiddleware
 from spojka.links.routes import ROUTES as LINK_ROUTES
+from spojka.queue import create_queue_pool
 from spojka.runs.routes import ROUTES as RUN_ROUTES
 from spojka.settings import Settings, get_settings
 from spojka.system import ROUTES as SYSTEM_ROUTES
@@ -71,6 +72,7 @@ def _lifespan(settings: Settings, options: AppOptions):  # type: ignore[no-untyp
         else:
             url, embedded = redis_url_for(settings)
         redis = connect(url)
+        queue = await create_queue_pool(url)
         app.state.update(
             settings=settings,
             db=db,
@@ -82,11 +84,13 @@ def _lifespan(settings: Settings, options: AppOptions):  # type: ignore[no-untyp
                 max_seconds=settings.session_max_hours * 3600,
             ),
             rate_limiter=RateLimiter(redis),
-            registry=options.registry or Registry.from_entry_points(),
+            queue=queue,
+            registry=options.registry or Registry.from_entry_points(extra=settings.connector_modules),
         )
         try:
             yield
         finally:
+            await queue.aclose()
             await redis.aclose()
             await db.dispose()
             if embedded is not None:

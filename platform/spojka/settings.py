@@ -72,6 +72,16 @@ class Settings:
     signup_limit_per_ip_hour: int = _doc("Signups allowed per client address per hour.", 20)
     login_limit_per_ip_15min: int = _doc("Login attempts allowed per client address per 15 minutes.", 50)
     login_limit_per_email_15min: int = _doc("Login attempts allowed per e-mail address per 15 minutes.", 10)
+    connector_modules: str = _doc(
+        "Extra connectors to load besides the installed plugins, as `module:attribute,...` "
+        "(a merchant's own adaptation during development).",
+        "",
+    )
+    job_timeout_seconds: int = _doc(
+        "Longest a flow job may run; a worker that dies mid-run has its job taken over after this.", 300
+    )
+    max_runs_per_tenant: int = _doc("Flow runs of one tenant that may execute at the same time.", 3)
+    max_run_attempts: int = _doc("Attempts of a run that keeps meeting temporary errors before it fails.", 5)
     trusted_proxies: str = _doc(
         "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.", ""
     )

@@ -31,12 +31,14 @@ class RegistryEntry:
         return self.connector.spec if self.connector else None
 
 
-def _load(ep: EntryPoint) -> RegistryEntry:
+def _load(ep: EntryPoint, *, check_name: bool = True) -> RegistryEntry:
     try:
         target = ep.load()
         connector = target() if callable(target) and not isinstance(target, Connector) else target
         if not isinstance(connector, Connector) or not isinstance(connector.spec, ConnectorSpec):
             return RegistryEntry(ep.name, None, "does not provide a connector with a spec")
+        if not check_name:
+            return RegistryEntry(connector.spec.key, connector)
         if connector.spec.key != ep.name:
             return RegistryEntry(
                 ep.name, None, f"registered as {ep.name!r} but its spec says {connector.spec.key!r}"
@@ -54,8 +56,12 @@ class Registry:
         self._entries = {e.key: e for e in entries}
 
     @classmethod
-    def from_entry_points(cls, group: str = GROUP) -> Registry:
-        return cls(_load(ep) for ep in entry_points(group=group))
+    def from_entry_points(cls, group: str = GROUP, *, extra: str = "") -> Registry:
+        """Installed plugins, plus ``extra`` connectors named as ``module:attribute,...``."""
+        entries = [_load(ep) for ep in entry_points(group=group)]
+        for spec in filter(None, (s.strip() for s in extra.split(","))):
+            entries.append(_load(EntryPoint(name=spec, value=spec, group=group), check_name=False))
+        return cls(entries)
 
     def register(self, connector: Connector) -> None:
         """Add a connector in-process (tests, embedded simulators)."""

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
-from litestar import get
+from litestar import Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from spojka.audit.service import record
 from spojka.auth.principal import Principal
+from spojka.db import Database
 from spojka.http.paging import DEFAULT_LIMIT, Limit, Offset
-from spojka.http.schemas import Page
+from spojka.http.problems import Conflict
+from spojka.http.schemas import Input, Output, Page
+from spojka.links.services import get as get_link
 from spojka.runs import services
+from spojka.runs.enqueue import enqueue_flow
 from spojka.runs.models import Run, RunEvent
 from spojka.runs.schemas import RunCounts, RunEventOut, RunOut
 
@@ -89,4 +95,44 @@ async def list_run_events(
     return Page(items=[_event_out(e) for e in rows], total=total, limit=limit, offset=offset)
 
 
-ROUTES = [list_link_runs, get_run, list_run_events]
+class RunRequest(Input):
+    flow: FlowName
+
+
+class RunAccepted(Output):
+    id: uuid.UUID
+    status: str
+    #: False when a run of this flow was already waiting: its id is returned instead of a new one.
+    created: bool
+
+
+@post(
+    "/api/v1/links/{link_id:uuid}/runs",
+    operation_id="startRun",
+    tags=["runs"],
+    status_code=HTTP_202_ACCEPTED,
+    opt={"answers": (409,)},
+)
+async def start_run(
+    request: Request[Any, Any, Any],
+    link_id: FromPath[uuid.UUID],
+    data: JSONBody[RunRequest],
+    principal: NamedDependency[Principal],
+) -> RunAccepted:
+    """Run a flow now. Answers at once; the run's progress is at ``GET /api/v1/runs/{id}``."""
+    db: Database = request.app.state.db
+    async with db.session(tenant_id=principal.tenant_id, user_id=principal.user_id) as session:
+        link = await get_link(session, principal.tenant_id, link_id)
+        if link.paused:
+            raise Conflict("The link is paused. Resume it to run its flows.")
+        run, created = await services.request_run(session, principal.tenant_id, link_id, data.flow, "manual")
+        await record(
+            session, principal, "run.requested", "run", run.id, {"flow": data.flow, "linkId": str(link_id)}
+        )
+        run_id, status = run.id, run.status
+    # Committed before it is queued, so the worker always finds the run it is asked to do.
+    await enqueue_flow(request.app.state.queue, principal.tenant_id, link_id, data.flow)
+    return RunAccepted(id=run_id, status=status, created=created)
+
+
+ROUTES = [list_link_runs, get_run, list_run_events, start_run]

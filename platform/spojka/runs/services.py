@@ -49,3 +49,31 @@ async def events(
         select(RunEvent).where(*where).order_by(RunEvent.created_at, RunEvent.id).limit(limit).offset(offset)
     )
     return list(rows), total
+
+
+ACTIVE = ("queued", "running")
+
+
+async def active_run(
+    session: AsyncSession, tenant_id: uuid.UUID, link_id: uuid.UUID, flow: str
+) -> Run | None:
+    """The queued or running run of this link and flow, if any (oldest first)."""
+    return await session.scalar(
+        select(Run)
+        .where(Run.tenant_id == tenant_id, Run.link_id == link_id, Run.flow == flow, Run.status.in_(ACTIVE))
+        .order_by(Run.queued_at, Run.id)
+        .limit(1)
+    )
+
+
+async def request_run(
+    session: AsyncSession, tenant_id: uuid.UUID, link_id: uuid.UUID, flow: str, trigger: str
+) -> tuple[Run, bool]:
+    """A queued run for this link and flow: the one already waiting, or a new one (``True``)."""
+    existing = await active_run(session, tenant_id, link_id, flow)
+    if existing is not None:
+        return existing, False
+    run = Run(tenant_id=tenant_id, link_id=link_id, flow=flow, trigger=trigger, status="queued")
+    session.add(run)
+    await session.flush()
+    return run, True

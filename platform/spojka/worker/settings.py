@@ -6,12 +6,16 @@ from typing import Any
 
 from arq.cron import CronJob
 from arq.typing import WorkerCoroutine
-from arq.worker import Function
+from arq.worker import Function, func
 
+from spojka.connector.registry import Registry
 from spojka.db import Database
 from spojka.embedded_redis import arq_settings, resolve_redis_url
 from spojka.queue import DEFAULT_QUEUE_NAME, deserialize_job, serialize_job, worker_health_key
 from spojka.settings import Settings
+from spojka.sync.runner import Engine
+from spojka.vault import SecretStore, load_key_ring
+from spojka.worker.flow_job import run_flow
 from spojka.worker.jobs import ping
 
 __all__ = (
@@ -27,6 +31,9 @@ __all__ = (
 )
 
 FUNCTIONS: list[Function | WorkerCoroutine] = [ping]
+#: Retries of ``run_flow`` are bounded by the run's own attempts (settings.max_run_attempts);
+#: arq's count also includes waits for a busy lock or tenant slot, so it is set far above.
+FLOW_JOB_MAX_TRIES = 1000
 CRON_JOBS: list[CronJob] = []
 
 MAX_JOBS = 10
@@ -42,7 +49,9 @@ HEALTH_CHECK_INTERVAL_S = 30
 SHUTDOWN_GRACE_S = 8
 
 
-def worker_settings(settings: Settings, *, redis_url: str | None = None) -> dict[str, Any]:
+def worker_settings(
+    settings: Settings, *, redis_url: str | None = None, registry: Registry | None = None
+) -> dict[str, Any]:
     """Keyword arguments for ``arq.worker.Worker`` (arq also accepts the dict as "WorkerSettings").
 
     ``redis_url`` defaults to the configured URL, or the embedded server's socket (which this does
@@ -51,7 +60,15 @@ def worker_settings(settings: Settings, *, redis_url: str | None = None) -> dict
 
     async def on_startup(ctx: dict[Any, Any]) -> None:
         ctx["settings"] = settings
-        ctx["db"] = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url)
+        ctx["db"] = db
+        ctx["engine"] = Engine(
+            db=db,
+            registry=registry or Registry.from_entry_points(extra=settings.connector_modules),
+            secrets=SecretStore(load_key_ring(settings, create=not settings.is_production)),
+            redis=ctx["redis"],
+            public_url=settings.effective_public_url,
+        )
 
     async def on_shutdown(ctx: dict[Any, Any]) -> None:
         db = ctx.pop("db", None)
@@ -59,7 +76,10 @@ def worker_settings(settings: Settings, *, redis_url: str | None = None) -> dict
             await db.dispose()
 
     return {
-        "functions": list(FUNCTIONS),
+        "functions": [
+            *FUNCTIONS,
+            func(run_flow, max_tries=FLOW_JOB_MAX_TRIES, timeout=settings.job_timeout_seconds, keep_result=0),
+        ],
         "cron_jobs": list(CRON_JOBS),
         "queue_name": DEFAULT_QUEUE_NAME,
         "redis_settings": arq_settings(redis_url or resolve_redis_url(settings)),
@@ -68,7 +88,7 @@ def worker_settings(settings: Settings, *, redis_url: str | None = None) -> dict
         "job_serializer": serialize_job,
         "job_deserializer": deserialize_job,
         "max_jobs": MAX_JOBS,
-        "job_timeout": JOB_TIMEOUT_S,
+        "job_timeout": settings.job_timeout_seconds,
         "keep_result": KEEP_RESULT_S,
         "max_tries": MAX_TRIES,
         "health_check_interval": HEALTH_CHECK_INTERVAL_S,

@@ -34,6 +34,8 @@ from spojka.links.routes import ROUTES as LINK_ROUTES
 from spojka.queue import create_queue_pool
 from spojka.runs.routes import ROUTES as RUN_ROUTES
 from spojka.settings import Settings, get_settings
+from spojka.sync.routes import ROUTES as HOOK_ROUTES
+from spojka.sync.runner import Engine
 from spojka.system import ROUTES as SYSTEM_ROUTES
 from spojka.system import LitestarLoggingConfig, configure_logging, instrument_app
 from spojka.tenants.routes import ROUTES as TENANT_ROUTES
@@ -48,6 +50,7 @@ ROUTES = [
     *LINK_ROUTES,
     *RUN_ROUTES,
     *AUDIT_ROUTES,
+    *HOOK_ROUTES,
 ]
 AUTH_EXCLUDE = ["^/schema", "^/health$", "^/ready$", "^/metrics$"]
 
@@ -73,11 +76,13 @@ def _lifespan(settings: Settings, options: AppOptions):  # type: ignore[no-untyp
             url, embedded = redis_url_for(settings)
         redis = connect(url)
         queue = await create_queue_pool(url)
+        secret_store = SecretStore(ring)
+        registry = options.registry or Registry.from_entry_points(extra=settings.connector_modules)
         app.state.update(
             settings=settings,
             db=db,
             redis=redis,
-            secret_store=SecretStore(ring),
+            secret_store=secret_store,
             sessions=SessionStore(
                 redis,
                 idle_seconds=settings.session_idle_minutes * 60,
@@ -85,7 +90,14 @@ def _lifespan(settings: Settings, options: AppOptions):  # type: ignore[no-untyp
             ),
             rate_limiter=RateLimiter(redis),
             queue=queue,
-            registry=options.registry or Registry.from_entry_points(extra=settings.connector_modules),
+            registry=registry,
+            engine=Engine(
+                db=db,
+                registry=registry,
+                secrets=secret_store,
+                redis=redis,
+                public_url=settings.effective_public_url,
+            ),
         )
         try:
             yield

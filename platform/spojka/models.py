@@ -6,7 +6,7 @@ from spojka.connections.models import Connection
 from spojka.db import Base
 from spojka.links.models import Link
 from spojka.runs.models import Run, RunEvent
-from spojka.sync.models import Binding, Cursor, WebhookDelivery
+from spojka.sync.models import Binding, Cursor, WebhookDelivery, WebhookEndpoint
 from spojka.tenants.models import Tenant
 from spojka.vault.models import SealedSecret, VaultKey
 
@@ -27,5 +27,6 @@ __all__ = (
     "User",
     "VaultKey",
     "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 )

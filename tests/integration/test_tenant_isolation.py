@@ -38,6 +38,11 @@ PATH_PARAMETER = re.compile(r"\{(?P<name>\w+)(?::\w+)?\}")
 #: Routes with path parameters that anyone may call, and why that is safe. Keep the reason honest.
 PUBLIC_PARAMETRISED_ROUTES: dict[str, str] = {
     "/schema/{path:str}": "Litestar's OpenAPI documentation pages: the parameter names a page, not an object",
+    "/api/v1/hooks/{connection_id:uuid}/{token:str}": (
+        "webhook intake is anonymous by design: it finds its tenant only through the secret token "
+        "(row-level security shows the endpoint to whoever binds the token's hash); a wrong token is 404 "
+        "(tests/integration/test_webhooks.py)"
+    ),
 }
 
 #: A valid-looking body for each request type an id route takes; a new type falls back to a generated one.

@@ -416,6 +416,7 @@ VIEWER_BODIES: dict[str, dict[str, Any]] = {
     "InvitationIn": {"email": "friend-of-viewer@example.cz", "role": "viewer"},
     "MemberUpdateIn": {"role": "owner"},
     "TenantPatch": {"name": "Renamed by a viewer"},
+    "RunRequest": {"flow": "orders"},
 }
 
 

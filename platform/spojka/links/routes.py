@@ -18,6 +18,7 @@ from spojka.links import services
 from spojka.links.flows import flows_from_document
 from spojka.links.models import Link
 from spojka.links.schemas import LinkIn, LinkOut, LinkPatch
+from spojka.runs.schedule import schedule_link, unschedule_link
 
 
 def _out(link: Link) -> LinkOut:
@@ -53,7 +54,9 @@ async def create_link(
     db_session: NamedDependency[AsyncSession],
 ) -> LinkOut:
     """Pair an e-shop connection with an accounting connection."""
-    return _out(await services.create(db_session, request.app.state.registry, principal, data))
+    link = await services.create(db_session, request.app.state.registry, principal, data)
+    await schedule_link(request.app.state.redis, link.tenant_id, link.id, data.flows, paused=link.paused)
+    return _out(link)
 
 
 @get("/api/v1/links/{link_id:uuid}", operation_id="getLink", tags=["links"])
@@ -68,25 +71,31 @@ async def get_link(
 
 @patch("/api/v1/links/{link_id:uuid}", operation_id="updateLink", tags=["links"])
 async def update_link(
+    request: Request[Any, Any, Any],
     link_id: FromPath[uuid.UUID],
     data: JSONBody[LinkPatch],
     principal: NamedDependency[Principal],
     db_session: NamedDependency[AsyncSession],
 ) -> LinkOut:
     """Rename, change flows' settings, pause or resume."""
-    return _out(await services.update(db_session, principal, link_id, data))
+    link = await services.update(db_session, principal, link_id, data)
+    flows = flows_from_document(link.flows)
+    await schedule_link(request.app.state.redis, link.tenant_id, link.id, flows, paused=link.paused)
+    return _out(link)
 
 
 @delete(
     "/api/v1/links/{link_id:uuid}", operation_id="deleteLink", tags=["links"], status_code=HTTP_204_NO_CONTENT
 )
 async def delete_link(
+    request: Request[Any, Any, Any],
     link_id: FromPath[uuid.UUID],
     principal: NamedDependency[Principal],
     db_session: NamedDependency[AsyncSession],
 ) -> None:
     """Delete a link with its run history and bindings."""
     await services.delete(db_session, principal, link_id)
+    await unschedule_link(request.app.state.redis, principal.tenant_id, link_id)
 
 
 ROUTES = [list_links, create_link, get_link, update_link, delete_link]

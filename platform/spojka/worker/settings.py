@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq.cron import CronJob
+from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 
@@ -17,6 +17,7 @@ from spojka.sync.runner import Engine
 from spojka.vault import SecretStore, load_key_ring
 from spojka.worker.flow_job import run_flow
 from spojka.worker.jobs import ping
+from spojka.worker.scheduler import scheduler_tick
 
 __all__ = (
     "CRON_JOBS",
@@ -62,6 +63,8 @@ def worker_settings(
         ctx["settings"] = settings
         db = Database(settings.effective_database_url)
         ctx["db"] = db
+        admin_url = settings.effective_migration_database_url
+        ctx["admin_db"] = db if admin_url == settings.effective_database_url else Database(admin_url)
         ctx["engine"] = Engine(
             db=db,
             registry=registry or Registry.from_entry_points(extra=settings.connector_modules),
@@ -72,6 +75,9 @@ def worker_settings(
 
     async def on_shutdown(ctx: dict[Any, Any]) -> None:
         db = ctx.pop("db", None)
+        admin_db = ctx.pop("admin_db", None)
+        if isinstance(admin_db, Database) and admin_db is not db:
+            await admin_db.dispose()
         if isinstance(db, Database):
             await db.dispose()
 
@@ -80,7 +86,7 @@ def worker_settings(
             *FUNCTIONS,
             func(run_flow, max_tries=FLOW_JOB_MAX_TRIES, timeout=settings.job_timeout_seconds, keep_result=0),
         ],
-        "cron_jobs": list(CRON_JOBS),
+        "cron_jobs": [*CRON_JOBS, cron(scheduler_tick, second={0}, unique=True, timeout=55, keep_result=0)],
         "queue_name": DEFAULT_QUEUE_NAME,
         "redis_settings": arq_settings(redis_url or resolve_redis_url(settings)),
         "on_startup": on_startup,

@@ -1,0 +1,98 @@
+"""The schedule of due flows: a Redis sorted set of ``tenant:link:flow`` scored by when it is due.
+
+A tick reads only what is due (``ZRANGEBYSCORE``), so its cost follows the number of due flows,
+not the number of links. The API keeps the set in step when links change; the worker rebuilds it
+from the database when Redis lost it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from spojka.links.flows import Flows
+
+SCHEDULE_KEY = "spojka:schedule"
+BUILT_KEY = "spojka:schedule:built"
+SCHEDULED_FLOWS = ("orders", "stock", "products", "fulfilment")
+DAY = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    tenant_id: uuid.UUID
+    link_id: uuid.UUID
+    flow: str
+
+    @property
+    def member(self) -> str:
+        return f"{self.tenant_id}:{self.link_id}:{self.flow}"
+
+    @classmethod
+    def parse(cls, member: str | bytes) -> Due:
+        text = member.decode() if isinstance(member, bytes) else member
+        tenant, link, flow = text.split(":")
+        return cls(uuid.UUID(tenant), uuid.UUID(link), flow)
+
+
+def interval_seconds(flows: Flows, flow: str) -> int | None:
+    """How often a flow runs on its own; None when it is off."""
+    if flow == "orders":
+        return flows.orders.every_minutes * 60 if flows.orders.enabled else None
+    if flow == "stock":
+        return flows.stock.every_minutes * 60 if flows.stock.enabled else None
+    if flow == "fulfilment":
+        return flows.fulfilment.every_minutes * 60 if flows.fulfilment.enabled else None
+    if flow == "products":
+        return DAY if flows.products.enabled else None
+    return None
+
+
+def first_due(flows: Flows, flow: str, now: float) -> float | None:
+    interval = interval_seconds(flows, flow)
+    if interval is None:
+        return None
+    if flow == "products":
+        # Nightly at the chosen hour (UTC here; the tenant's zone comes with tenant settings).
+        today = now - now % DAY
+        at = today + flows.products.nightly_at_hour * 3600
+        return at if at > now else at + DAY
+    return now
+
+
+async def schedule_link(
+    redis: Redis,
+    tenant_id: uuid.UUID,
+    link_id: uuid.UUID,
+    flows: Flows,
+    *,
+    paused: bool,
+    now: float | None = None,
+) -> None:
+    """Put a link's flows on the schedule (or take them off), keeping due times already set."""
+    now = time.time() if now is None else now
+    async with redis.pipeline(transaction=True) as pipe:
+        for flow in SCHEDULED_FLOWS:
+            member = Due(tenant_id, link_id, flow).member
+            when = None if paused else first_due(flows, flow, now)
+            if when is None:
+                pipe.zrem(SCHEDULE_KEY, member)
+            else:
+                pipe.zadd(SCHEDULE_KEY, {member: when}, nx=True)
+        await pipe.execute()
+
+
+async def unschedule_link(redis: Redis, tenant_id: uuid.UUID, link_id: uuid.UUID) -> None:
+    await redis.zrem(SCHEDULE_KEY, *(Due(tenant_id, link_id, f).member for f in SCHEDULED_FLOWS))
+
+
+async def due(redis: Redis, now: float, limit: int) -> list[Due]:
+    members = await redis.zrangebyscore(SCHEDULE_KEY, "-inf", now, start=0, num=limit)
+    return [Due.parse(m) for m in members]
+
+
+async def reschedule(redis: Redis, item: Due, when: float) -> None:
+    await redis.zadd(SCHEDULE_KEY, {item.member: when}, xx=True)

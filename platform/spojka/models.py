@@ -2,11 +2,11 @@
 
 from spojka.accounts.models import Invitation, Membership, User
 from spojka.audit.models import AuditEntry
-from spojka.connections.models import Connection
+from spojka.connections.models import Connection, WebhookEndpoint
 from spojka.db import Base
 from spojka.links.models import Link
 from spojka.runs.models import Run, RunEvent
-from spojka.sync.models import Binding, Cursor, WebhookDelivery, WebhookEndpoint
+from spojka.sync.models import Binding, Cursor, WebhookDelivery
 from spojka.tenants.models import Tenant
 from spojka.vault.models import SealedSecret, VaultKey
 

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from spojka.db import Base, TenantScoped, TimestampMixin, UTCDateTime, new_id
+from spojka.db import Base, TenantScoped, TimestampMixin, UTCDateTime, new_id, utcnow
 from spojka.db.types import JSONDoc
 
 
@@ -24,3 +24,21 @@ class Connection(TenantScoped, TimestampMixin, Base):
     last_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_check_ok: Mapped[bool | None] = mapped_column(default=None)
     last_check_message: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class WebhookEndpoint(TenantScoped, Base):
+    """The secret address a connection's webhooks are delivered to; only the token's hash is kept.
+
+    Row-level security lets a request see a row only with the tenant bound, or with the token's
+    hash bound (``app.hook_token_hash``): an anonymous webhook call finds its tenant by proving
+    it knows the token, and nothing else.
+    """
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), unique=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,6 +15,7 @@ from spojka.auth.principal import Principal
 from spojka.connections import services
 from spojka.connections.models import Connection
 from spojka.connections.schemas import CheckOut, ConnectionIn, ConnectionOut, ConnectionPatch, ConnectorOut
+from spojka.connections.webhooks import webhook_url
 from spojka.connector import secret_fields
 from spojka.connector.registry import Registry
 from spojka.db import utcnow
@@ -37,8 +38,8 @@ async def _out(request: Request[Any, Any, Any], session: AsyncSession, conn: Con
     entry = _registry(request).get(conn.connector)
     spec = entry.spec if entry else None
     states = await _store(request).states(session, conn.tenant_id, conn.id)
+    # Only the connector's credential fields: the vault also holds the connection's own state.
     fields = set(secret_fields(spec)) if spec else set()
-    fields |= set(states)
     last = None
     if conn.last_check_at is not None:
         last = CheckOut(
@@ -52,6 +53,9 @@ async def _out(request: Request[Any, Any, Any], session: AsyncSession, conn: Con
         settings=conn.settings,
         credentials={f: "set" if states.get(f) else "unset" for f in sorted(fields)},
         last_check=last,
+        webhook_url=await webhook_url(
+            session, _store(request), request.app.state.settings.effective_public_url, conn.tenant_id, conn.id
+        ),
         created_at=conn.created_at,
         updated_at=conn.updated_at,
     )

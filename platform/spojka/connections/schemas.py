@@ -58,3 +58,5 @@ class ConnectionOut(Output):
     last_check: CheckOut | None
     created_at: datetime
     updated_at: datetime
+    #: Where the e-shop sends webhooks (a secret address), for connectors that receive them.
+    webhook_url: str | None = None

@@ -16,7 +16,9 @@ from spojka.auth.principal import Principal
 from spojka.connections.models import Connection
 from spojka.connections.schemas import ConnectionIn, ConnectionPatch
 from spojka.connections.validation import validate_credentials, validate_settings
+from spojka.connections.webhooks import ensure_endpoint
 from spojka.connector import CheckResult, ConnectorSpec
+from spojka.connector.capabilities import ORDERS_WEBHOOK
 from spojka.connector.registry import Registry
 from spojka.db import utcnow
 from spojka.http.problems import Conflict, Invalid, NotFound
@@ -81,6 +83,8 @@ async def create(
     session.add(conn)
     await session.flush()
     await store.put(session, actor.tenant_id, conn.id, dict(data.credentials))
+    if ORDERS_WEBHOOK in spec.capabilities:
+        await ensure_endpoint(session, store, actor.tenant_id, conn.id)
     await record(
         session,
         actor,

@@ -102,7 +102,9 @@ class WriteResult(Model, frozen=True, kw_only=True):
 
     #: The record's key in the request (ext id, product code, order id).
     key: str
-    outcome: Literal["created", "updated", "unchanged", "failed"]
+    #: ``missing``: the other side has no such record (a code this shop does not sell, when several
+    #: shops share one warehouse) - not an error, and not written again until its value changes.
+    outcome: Literal["created", "updated", "unchanged", "missing", "failed"]
     target_id: str | None = None
     message: str = ""
     #: For failures: would the same write succeed later (remote busy) rather than never?

@@ -55,21 +55,3 @@ class WebhookDelivery(TenantScoped, Base):
     status: Mapped[str] = mapped_column(String(20), default="received")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-
-
-class WebhookEndpoint(TenantScoped, Base):
-    """The secret address a connection's webhooks are delivered to; only the token's hash is kept.
-
-    Row-level security lets a request see a row only with the tenant bound, or with the token's
-    hash bound (``app.hook_token_hash``): an anonymous webhook call finds its tenant by proving
-    it knows the token, and nothing else.
-    """
-
-    __tablename__ = "webhook_endpoints"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    connection_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("connections.id", ondelete="CASCADE"), unique=True
-    )
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

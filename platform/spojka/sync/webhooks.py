@@ -8,8 +8,6 @@ follows it write an order once.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +16,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from spojka.connections.models import WebhookEndpoint
+from spojka.connections.webhooks import token_hash
 from spojka.connector import AuthExpiredError, ConnectorError
 from spojka.connector.capabilities import ORDERS_WEBHOOK, ReceivesWebhooks
 from spojka.db import bind_principal, is_postgres
@@ -25,14 +25,8 @@ from spojka.links.flows import flows_from_document
 from spojka.links.models import Link
 from spojka.runs.services import request_run
 from spojka.sync.connections import open_connection
-from spojka.sync.models import WebhookDelivery, WebhookEndpoint
+from spojka.sync.models import WebhookDelivery
 from spojka.sync.runner import Engine
-
-HOOK_PATH = "/api/v1/hooks"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class UnknownEndpointError(Exception):
@@ -53,32 +47,8 @@ class Intake:
     queued: tuple[uuid.UUID, ...]
 
 
-async def ensure_endpoint(
-    session: AsyncSession, tenant_id: uuid.UUID, connection_id: uuid.UUID
-) -> str | None:
-    """A fresh secret token for this connection's webhook address (``None`` if it has one already).
-
-    Only the hash is stored; the caller keeps the token (sealed) to register the address remotely.
-    """
-    found = await session.scalar(
-        select(WebhookEndpoint.id).where(
-            WebhookEndpoint.tenant_id == tenant_id, WebhookEndpoint.connection_id == connection_id
-        )
-    )
-    if found is not None:
-        return None
-    token = secrets.token_urlsafe(24)
-    session.add(WebhookEndpoint(tenant_id=tenant_id, connection_id=connection_id, token_hash=_hash(token)))
-    await session.flush()
-    return token
-
-
-def hook_url(public_url: str, connection_id: uuid.UUID, token: str) -> str:
-    return f"{public_url.rstrip('/')}{HOOK_PATH}/{connection_id}/{token}"
-
-
 async def _resolve(session: AsyncSession, connection_id: uuid.UUID, token: str) -> uuid.UUID:
-    digest = _hash(token)
+    digest = token_hash(token)
     if is_postgres(session):
         # Row-level security shows the endpoint only to a caller who binds its token's hash.
         await session.execute(text("SELECT set_config('app.hook_token_hash', :h, true)"), {"h": digest})

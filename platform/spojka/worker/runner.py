@@ -11,6 +11,7 @@ from arq.logs import default_log_config
 from arq.worker import Worker
 from redis.exceptions import RedisError
 
+from spojka.connector.registry import Registry
 from spojka.embedded_redis import connect, redis_running, resolve_redis_url
 from spojka.queue import worker_health_key
 from spojka.settings import Settings
@@ -21,10 +22,12 @@ __all__ = ("check_worker_health", "create_worker", "run_worker", "worker_health"
 logger = logging.getLogger("spojka.worker")
 
 
-def create_worker(settings: Settings, *, redis_url: str | None = None, **overrides: Any) -> Worker:
+def create_worker(
+    settings: Settings, *, redis_url: str | None = None, registry: Registry | None = None, **overrides: Any
+) -> Worker:
     """An ``arq`` Worker configured by ``worker_settings``; ``overrides`` win (e.g. ``burst=True``,
     ``handle_signals=False`` in tests). Needs an event loop set or running in this thread."""
-    return Worker(**{**worker_settings(settings, redis_url=redis_url), **overrides})
+    return Worker(**{**worker_settings(settings, redis_url=redis_url, registry=registry), **overrides})
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> None:

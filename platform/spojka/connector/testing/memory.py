@@ -869,7 +869,7 @@ class MemoryShopSession(_Session[MemoryShop]):
 
 def _unknown_code(code: str) -> WriteResult:
     return WriteResult(
-        key=code, outcome="failed", message=f"The e-shop has no product or variant with code {code}."
+        key=code, outcome="missing", message=f"The e-shop has no product or variant with code {code}."
     )
 
 

@@ -130,6 +130,17 @@ async def _write(
         for level in batch:
             result = by_code.get(level.code)
             value = level.purchase_price if price else level.available
+            if result is not None and result.outcome == "missing":
+                ctx.recorder.record(
+                    entity,
+                    "skipped",
+                    action="not-in-shop",
+                    source_id=level.code,
+                    label=level.code,
+                    message=result.message or None,
+                )
+                states.append(BindingState(level.code, None, _fingerprint(value), "missing"))
+                continue
             if result is None or result.outcome == "failed":
                 message = result.message if result else "The e-shop gave no answer for this code."
                 ctx.recorder.record(

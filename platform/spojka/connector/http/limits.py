@@ -1,0 +1,201 @@
+"""Per-connection limits shared by every client of one connection: a concurrency cap and a pacer.
+
+The pacer models the remote's leaky bucket: every request pours ``cost`` drops in, the bucket
+leaks ``leak_per_second``, and a request waits until its drops fit. The remote may know better
+(its drops are computed after the fact, from the response size): :meth:`ConnectionLimiter.observe_bucket`
+takes its view, and a ``Retry-After`` pauses every request of the connection, not just the one
+that was refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Final
+
+from spojka.connector.spec import RateLimit
+
+__all__ = (
+    "Clock",
+    "ConnectionLimiter",
+    "LeakyBucket",
+    "Sleep",
+    "WaitTooLong",
+    "limiter_for",
+    "parse_bucket_filling",
+)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+# Waits shorter than this are rounded to none: float arithmetic on the clock can leave a remainder
+# that no sleep can ever make go away.
+_TOLERANCE: Final = 1e-6
+_FILLING: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*(\d+(?:\.\d+)?)\s*)?$")
+
+
+class WaitTooLong(Exception):  # noqa: N818 (a signal between our modules, not an error for users)
+    """Raised instead of sleeping when the wait would run past the caller's deadline."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"would have to wait {wait:.1f} s")
+        self.wait = wait
+
+
+def parse_bucket_filling(value: str) -> tuple[float, float | None] | None:
+    """``"123/200"`` → ``(123.0, 200.0)``; ``"123"`` → ``(123.0, None)``; anything else → ``None``."""
+    match = _FILLING.match(value)
+    if match is None:
+        return None
+    capacity = float(match.group(2)) if match.group(2) else None
+    return float(match.group(1)), capacity
+
+
+class LeakyBucket:
+    """Our estimate of the remote's bucket: ``size`` drops, leaking ``leak_per_second``."""
+
+    def __init__(self, size: float, leak_per_second: float, clock: Clock) -> None:
+        if size <= 0 or leak_per_second <= 0:
+            msg = "a leaky bucket needs a positive size and leak rate"
+            raise ValueError(msg)
+        self.size = float(size)
+        self.leak_per_second = float(leak_per_second)
+        self._clock = clock
+        self._level = 0.0
+        self._at = clock()
+
+    def _drain(self) -> None:
+        now = self._clock()
+        self._level = max(0.0, self._level - (now - self._at) * self.leak_per_second)
+        self._at = now
+
+    @property
+    def level(self) -> float:
+        """Drops in the bucket now."""
+        self._drain()
+        return self._level
+
+    def wait_for(self, cost: float) -> float:
+        """Seconds until ``cost`` drops fit (a cost above the size is treated as a full bucket)."""
+        self._drain()
+        excess = self._level + min(cost, self.size) - self.size
+        return max(0.0, excess / self.leak_per_second)
+
+    def pour(self, cost: float) -> None:
+        self._drain()
+        self._level += cost
+
+    def observe(self, filling: float) -> None:
+        """The remote's own count: it wins when higher, since ours only guesses the cost of a request."""
+        self._drain()
+        self._level = max(self._level, filling)
+
+
+class ConnectionLimiter:
+    """The limits of one connection, shared by all its clients in this process (and event loop).
+
+    ``max_concurrency`` requests at a time; a :class:`LeakyBucket` if the limit names both a bucket
+    size and a leak rate; a pause that every request honours after the remote said ``Retry-After``.
+    """
+
+    def __init__(
+        self, limits: RateLimit, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._semaphore = asyncio.Semaphore(limits.max_concurrency) if limits.max_concurrency else None
+        self.bucket = (
+            LeakyBucket(limits.bucket_size, limits.leak_per_second, clock)
+            if limits.bucket_size and limits.leak_per_second
+            else None
+        )
+        self._paused_until = float("-inf")
+        self._users = 0
+        # Waiters take turns in arrival order, so a burst is let out at the leak rate and no one starves.
+        self._turn = asyncio.Lock()
+
+    def observe_bucket(self, filling: float, capacity: float | None = None) -> None:
+        """Take the remote's reported bucket filling (in drops; scaled if its ``capacity`` differs)."""
+        if self.bucket is None:
+            return
+        if capacity and capacity != self.bucket.size:
+            filling = filling * self.bucket.size / capacity
+        self.bucket.observe(filling)
+
+    def pause(self, seconds: float) -> None:
+        """Hold back every request of this connection for ``seconds`` (the remote asked us to)."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in flight, nothing waiting, nothing in the bucket, no pause: safe to forget."""
+        return (
+            self._users == 0
+            and (self.bucket is None or self.bucket.level == 0)
+            and self._paused_until <= self._clock()
+        )
+
+    @contextlib.asynccontextmanager
+    async def slot(
+        self, cost: float = 1.0, *, deadline: Callable[[], float] | None = None
+    ) -> AsyncIterator[None]:
+        """Hold a concurrency slot and wait for the pacer; the request is sent inside the block.
+
+        ``deadline()`` (on the limiter's clock) bounds how long a pause or the pacer may make us
+        wait: a longer wait raises :class:`WaitTooLong` at once instead of sleeping.
+        """
+        self._users += 1
+        try:
+            async with self._semaphore if self._semaphore is not None else contextlib.nullcontext():
+                await self._wait_turn(cost, deadline)
+                yield
+        finally:
+            self._users -= 1
+
+    async def _wait_turn(self, cost: float, deadline: Callable[[], float] | None) -> None:
+        if self.bucket is None and self._paused_until <= self._clock():
+            return
+        async with self._turn:
+            while True:
+                now = self._clock()
+                wait = max(self._paused_until - now, self.bucket.wait_for(cost) if self.bucket else 0.0)
+                if wait <= _TOLERANCE:
+                    break
+                if deadline is not None and now + wait > deadline():
+                    raise WaitTooLong(wait)
+                await self._sleep(wait)
+            if self.bucket is not None:
+                self.bucket.pour(cost)
+
+
+# One registry per event loop: asyncio primitives cannot be shared across loops, and a process
+# normally runs one. Entries outlive their clients so that a new run of the same connection starts
+# from the bucket level the last one left; idle entries are dropped when a new one is made.
+_REGISTRIES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ConnectionLimiter]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def limiter_for(
+    limit_key: str, limits: RateLimit, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+) -> ConnectionLimiter:
+    """The limiter shared by every client of ``limit_key`` in the running event loop.
+
+    The first caller's ``limits``, ``clock`` and ``sleep`` make it; later callers get the same
+    object whatever they pass, except that changed ``limits`` (the connector's spec changed) replace
+    an idle limiter.
+    """
+    registry = _REGISTRIES.setdefault(asyncio.get_running_loop(), {})
+    limiter = registry.get(limit_key)
+    if limiter is not None and (limiter.limits == limits or not limiter.idle):
+        return limiter
+    for key in [k for k, v in registry.items() if v.idle]:
+        del registry[key]
+    limiter = ConnectionLimiter(limits, clock=clock, sleep=sleep)
+    registry[limit_key] = limiter
+    return limiter

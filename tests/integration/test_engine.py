@@ -1,0 +1,290 @@
+"""The sync engine end to end: the HTTP API, a real arq worker, the in-memory shop and books."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from spojka.app import AppOptions, create_app
+from spojka.connector.model import StockLevel
+from spojka.connector.registry import Registry
+from spojka.connector.testing import (
+    SIGNATURE_HEADER,
+    Factory,
+    MemoryBooks,
+    MemoryShop,
+    memory_books,
+    memory_shop,
+    reset_systems,
+    sellable_codes,
+)
+from spojka.settings import Settings
+from spojka.worker.runner import create_worker
+from tests.conftest import DatabaseUnderTest
+from tests.integration.conftest import make_settings
+from tests.support.api import ApiUser
+
+
+def engine_registry() -> Registry:
+    registry = Registry()
+    registry.register(memory_shop)
+    registry.register(memory_books)
+    return registry
+
+
+@pytest.fixture
+async def engine_env(
+    test_database: DatabaseUnderTest, redis_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Litestar, Settings]]:
+    reset_systems()
+    settings = make_settings(test_database, tmp_path, job_timeout_seconds=60)
+    application = create_app(settings, AppOptions(registry=engine_registry(), redis_url=redis_url))
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(hold())
+    await started.wait()
+    yield application, settings
+    stop.set()
+    await task
+    reset_systems()
+
+
+async def drain(settings: Settings, redis_url: str) -> None:
+    """Run a real arq worker until the queue is empty (no cron: tests start every run themselves)."""
+    worker = create_worker(
+        settings,
+        redis_url=redis_url,
+        registry=engine_registry(),
+        burst=True,
+        handle_signals=False,
+        poll_delay=0.05,
+        cron_jobs=[],
+    )
+    try:
+        await asyncio.wait_for(worker.main(), timeout=120)
+    finally:
+        await worker.close()
+
+
+async def signed_in(app: Litestar) -> ApiUser:
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    user = ApiUser(client)
+    await user.signup()
+    return user
+
+
+async def connect(user: ApiUser, connector: str, system: MemoryShop | MemoryBooks) -> dict[str, Any]:
+    return await user.create_connection(
+        connector, settings={"system": system.name}, credentials=system.credentials()
+    )
+
+
+async def link(
+    user: ApiUser, shop_conn: dict[str, Any], books_conn: dict[str, Any], **flows: Any
+) -> dict[str, Any]:
+    response = await user.post(
+        "/api/v1/links",
+        json={
+            "name": f"link {uuid.uuid4().hex[:6]}",
+            "eshopConnectionId": shop_conn["id"],
+            "accountingConnectionId": books_conn["id"],
+            **({"flows": flows} if flows else {}),
+        },
+    )
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def start(user: ApiUser, link_id: str, flow: str) -> str:
+    response = await user.post(f"/api/v1/links/{link_id}/runs", json={"flow": flow})
+    assert response.status_code == 202, response.text
+    run_id: str = response.json()["id"]
+    return run_id
+
+
+async def runs_of(user: ApiUser, link_id: str, flow: str) -> list[dict[str, Any]]:
+    body = (await user.get(f"/api/v1/links/{link_id}/runs?flow={flow}")).json()
+    items: list[dict[str, Any]] = body["items"]
+    return items
+
+
+async def test_two_shops_share_one_books_orders_in_and_stock_back(
+    engine_env: tuple[Litestar, Settings], redis_url: str
+) -> None:
+    app, settings = engine_env
+    # Two language versions of one shop: the same catalogue, their own orders, one warehouse.
+    factory = Factory(seed=7)
+    shop_a, shop_b, books = MemoryShop("shop-a"), MemoryShop("shop-b"), MemoryBooks("books")
+    for shop in (shop_a, shop_b):
+        shop.add_products(factory.catalogue)
+    for order in factory.orders(5):
+        shop_a.add_order(order)
+    for order in factory.orders(3):
+        shop_b.add_order(order)
+    codes = sellable_codes(factory.catalogue)
+    books.load_stock(
+        [StockLevel(code=c, warehouse="", on_hand=Decimal(40), reserved=Decimal(2)) for c in codes]
+    )
+
+    user = await signed_in(app)
+    books_conn = await connect(user, "memory-books", books)
+    link_a = await link(user, await connect(user, "memory-shop", shop_a), books_conn)
+    link_b = await link(user, await connect(user, "memory-shop", shop_b), books_conn)
+
+    run_a = await start(user, link_a["id"], "orders")
+    await start(user, link_b["id"], "orders")
+    await drain(settings, redis_url)
+
+    assert len(books.orders) == 8
+    assert len({o.ext_id for o in books.orders.values()}) == 8
+    run = (await user.get(f"/api/v1/runs/{run_a}")).json()
+    assert run["status"] == "succeeded", run
+    assert run["counts"]["created"] == 5
+    events = (await user.get(f"/api/v1/runs/{run_a}/events")).json()
+    assert {e["action"] for e in events["items"]} == {"create"}
+    assert all(e["targetId"] for e in events["items"])
+
+    # The orders run changed accounting, so a stock run followed on each link.
+    for link_id in (link_a["id"], link_b["id"]):
+        stock_runs = await runs_of(user, link_id, "stock")
+        assert [r["trigger"] for r in stock_runs] == ["after:orders"]
+        assert stock_runs[0]["status"] == "succeeded", stock_runs[0]["error"]
+    # The shared warehouse's levels reach both shops (less what the eight orders reserved, if any).
+    for code in codes:
+        level = books.stock[(code, "")]
+        expected = level.on_hand - level.reserved
+        assert shop_a.stock_written[code] == shop_b.stock_written[code] == expected
+
+    # A second stock run with nothing changed writes nothing.
+    writes_before = shop_a.stock_writes
+    await start(user, link_a["id"], "stock")
+    await drain(settings, redis_url)
+    assert shop_a.stock_writes == writes_before
+    latest = (await runs_of(user, link_a["id"], "stock"))[0]
+    assert latest["counts"]["created"] == latest["counts"]["updated"] == 0
+
+
+async def test_accounting_that_commits_then_drops_gets_no_second_document(
+    engine_env: tuple[Litestar, Settings], redis_url: str
+) -> None:
+    app, settings = engine_env
+    shop, books = MemoryShop("shop-c"), MemoryBooks("books-c")
+    for order in Factory(seed=3).orders(4):
+        shop.add_order(order)
+    books.commit_then_drop("create_orders")
+    user = await signed_in(app)
+    the_link = await link(
+        user, await connect(user, "memory-shop", shop), await connect(user, "memory-books", books)
+    )
+    run_id = await start(user, the_link["id"], "orders")
+    await drain(settings, redis_url)
+    assert len(books.orders) == 4
+    assert books.duplicate_attempts == 0
+    run = (await user.get(f"/api/v1/runs/{run_id}")).json()
+    assert run["status"] == "succeeded"
+    found = [
+        e for e in (await user.get(f"/api/v1/runs/{run_id}/events")).json()["items"] if e["action"] == "found"
+    ]
+    assert len(found) == 4
+
+
+async def test_a_changed_order_is_flagged_because_books_cannot_update(
+    engine_env: tuple[Litestar, Settings], redis_url: str
+) -> None:
+    app, settings = engine_env
+    shop, books = MemoryShop("shop-d"), MemoryBooks("books-d")
+    order = Factory(seed=4).orders(1)[0]
+    shop.add_order(order)
+    user = await signed_in(app)
+    the_link = await link(
+        user, await connect(user, "memory-shop", shop), await connect(user, "memory-books", books)
+    )
+    await start(user, the_link["id"], "orders")
+    await drain(settings, redis_url)
+    shop.change_order(order.source_id, status="cancelled", cancelled=True)
+    run_id = await start(user, the_link["id"], "orders")
+    await drain(settings, redis_url)
+    events = (await user.get(f"/api/v1/runs/{run_id}/events")).json()["items"]
+    flagged = [e for e in events if e["action"] == "flag"]
+    assert len(flagged) == 1
+    assert "cannot update" in flagged[0]["message"]
+    assert len(books.orders) == 1
+
+
+async def test_webhook_and_poll_write_an_order_once_and_bad_signatures_are_refused(
+    engine_env: tuple[Litestar, Settings], redis_url: str
+) -> None:
+    app, settings = engine_env
+    shop, books = MemoryShop("shop-e"), MemoryBooks("books-e")
+    user = await signed_in(app)
+    shop_conn = await connect(user, "memory-shop", shop)
+    the_link = await link(user, shop_conn, await connect(user, "memory-books", books))
+    hook = shop_conn["webhookUrl"]
+    assert hook
+    assert hook.startswith(settings.effective_public_url)
+    path = hook.removeprefix(settings.effective_public_url)
+
+    order = Factory(seed=5).orders(1)[0]
+    shop.add_order(order)
+    headers, body = shop.webhook_for("order:create", order.source_id)
+    anonymous = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    forged = await anonymous.post(path, content=body, headers={**headers, SIGNATURE_HEADER: "0" * 64})
+    assert forged.status_code == 401
+    assert (await runs_of(user, the_link["id"], "orders")) == []
+    wrong_token = await anonymous.post(
+        path.rsplit("/", 1)[0] + "/not-the-token", content=body, headers=headers
+    )
+    assert wrong_token.status_code == 404
+
+    first = await anonymous.post(path, content=body, headers=headers)
+    again = await anonymous.post(path, content=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert (first.json()["accepted"], again.json()["duplicates"]) == (1, 1)
+    await drain(settings, redis_url)
+    assert len(books.orders) == 1
+    # The scheduled poll that follows finds the order already bound.
+    await start(user, the_link["id"], "orders")
+    await drain(settings, redis_url)
+    assert len(books.orders) == 1
+    triggers = [r["trigger"] for r in await runs_of(user, the_link["id"], "orders")]
+    assert sorted(triggers) == ["manual", "webhook"]
+
+
+async def test_settled_orders_are_fulfilled_in_the_shop_once(
+    engine_env: tuple[Litestar, Settings], redis_url: str
+) -> None:
+    app, settings = engine_env
+    shop, books = MemoryShop("shop-f"), MemoryBooks("books-f")
+    orders = Factory(seed=6).orders(2)
+    for order in orders:
+        shop.add_order(order)
+    user = await signed_in(app)
+    the_link = await link(
+        user, await connect(user, "memory-shop", shop), await connect(user, "memory-books", books)
+    )
+    await start(user, the_link["id"], "orders")
+    await drain(settings, redis_url)
+    target = next(iter(books.orders))
+    books.settle(target, "PPL", "PPL123456789")
+    await start(user, the_link["id"], "fulfilment")
+    await drain(settings, redis_url)
+    assert len(shop.fulfilled) == 1
+    fulfilment = next(iter(shop.fulfilled.values()))
+    assert fulfilment.tracking_number == "PPL123456789"
+    await start(user, the_link["id"], "fulfilment")
+    await drain(settings, redis_url)
+    assert len(shop.fulfilled) == 1

@@ -5,7 +5,7 @@ from spojka.audit.models import AuditEntry
 from spojka.connections.models import Connection, WebhookEndpoint
 from spojka.db import Base
 from spojka.links.models import Link
-from spojka.runs.models import Run, RunEvent
+from spojka.runs.models import FlowHealth, Run, RunEvent
 from spojka.sync.models import Binding, Cursor, WebhookDelivery
 from spojka.tenants.models import Tenant
 from spojka.vault.models import SealedSecret, VaultKey
@@ -17,6 +17,7 @@ __all__ = (
     "Binding",
     "Connection",
     "Cursor",
+    "FlowHealth",
     "Invitation",
     "Link",
     "Membership",

@@ -82,6 +82,15 @@ class Settings:
     )
     max_runs_per_tenant: int = _doc("Flow runs of one tenant that may execute at the same time.", 3)
     max_run_attempts: int = _doc("Attempts of a run that keeps meeting temporary errors before it fails.", 5)
+    smtp_host: str = _doc(
+        "SMTP server for e-mails to merchants (failing flows); empty: e-mails are only logged.", ""
+    )
+    smtp_port: int = _doc("SMTP port.", 587)
+    smtp_username: str = _doc("SMTP user name (empty: no login).", "")
+    smtp_password: str = _doc("SMTP password.", "")
+    smtp_starttls: Literal["yes", "no"] = _doc("Upgrade the SMTP connection with STARTTLS.", "yes")
+    mail_from: str = _doc("Sender of Spojka's e-mails.", "Spojka <noreply@spojka.cz>")
+    alert_after_failures: int = _doc("Failed runs in a row of one flow before its owners are e-mailed.", 3)
     trusted_proxies: str = _doc(
         "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.", ""
     )

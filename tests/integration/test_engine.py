@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import email
+import email.message
+import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from litestar import Litestar
 
 from spojka.app import AppOptions, create_app
+from spojka.connector import FatalError
 from spojka.connector.model import StockLevel
 from spojka.connector.registry import Registry
 from spojka.connector.testing import (
@@ -288,3 +294,60 @@ async def test_settled_orders_are_fulfilled_in_the_shop_once(
     await start(user, the_link["id"], "fulfilment")
     await drain(settings, redis_url)
     assert len(shop.fulfilled) == 1
+
+
+class _Inbox:
+    """A local SMTP server's mailbox."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[_Inbox, int]]:
+    box = _Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+async def test_a_failing_flow_emails_the_owners_once_and_again_when_it_recovers(
+    engine_env: tuple[Litestar, Settings], redis_url: str, inbox: tuple[_Inbox, int]
+) -> None:
+    app, settings = engine_env
+    box, port = inbox
+    mail_settings = dataclasses.replace(
+        settings, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls="no", alert_after_failures=2
+    )
+    shop, books = MemoryShop("shop-g"), MemoryBooks("books-g")
+    user = await signed_in(app)
+    the_link = await link(
+        user, await connect(user, "memory-shop", shop), await connect(user, "memory-books", books)
+    )
+    for _ in range(3):
+        books.fail_next("open", FatalError("This POHODA user has no right to import XML."))
+        await start(user, the_link["id"], "orders")
+        await drain(mail_settings, redis_url)
+    runs = await runs_of(user, the_link["id"], "orders")
+    assert [r["status"] for r in runs] == ["failed"] * 3
+    assert "no right to import" in runs[0]["error"]
+    assert len(box.messages) == 1
+    alert = box.messages[0]
+    assert alert["To"] == user.email
+    assert "keeps failing" in alert["Subject"]
+    assert "no right to import XML" in alert.get_payload()
+
+    await start(user, the_link["id"], "orders")
+    await drain(mail_settings, redis_url)
+    assert len(box.messages) == 2
+    assert "works again" in box.messages[1]["Subject"]

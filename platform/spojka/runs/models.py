@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spojka.db import Base, TenantScoped, UTCDateTime, new_id, utcnow
@@ -48,3 +48,18 @@ class RunEvent(TenantScoped, Base):
     outcome: Mapped[str] = mapped_column(String(20))
     message: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FlowHealth(TenantScoped, Base):
+    """How a link's flow has been doing: failures in a row, and whether its owners were told."""
+
+    __tablename__ = "flow_health"
+    __table_args__ = (UniqueConstraint("link_id", "flow"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    link_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"))
+    flow: Mapped[str] = mapped_column(String(20))
+    failures_in_row: Mapped[int] = mapped_column(default=0)
+    alerted: Mapped[bool] = mapped_column(default=False)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -11,6 +11,7 @@ from arq.worker import Function, func
 from spojka.connector.registry import Registry
 from spojka.db import Database
 from spojka.embedded_redis import arq_settings, resolve_redis_url
+from spojka.notifications.mailer import Mailer
 from spojka.queue import DEFAULT_QUEUE_NAME, deserialize_job, serialize_job, worker_health_key
 from spojka.settings import Settings
 from spojka.sync.runner import Engine
@@ -61,6 +62,7 @@ def worker_settings(
 
     async def on_startup(ctx: dict[Any, Any]) -> None:
         ctx["settings"] = settings
+        ctx["mailer"] = Mailer(settings)
         db = Database(settings.effective_database_url)
         ctx["db"] = db
         admin_url = settings.effective_migration_database_url

@@ -1,0 +1,1 @@
+"""Telling merchants what they need to know: e-mails when a flow keeps failing, and when it recovers."""

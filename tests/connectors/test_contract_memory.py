@@ -457,7 +457,7 @@ async def test_fail_record_fails_only_that_record(shop: MemoryShop) -> None:
     assert shop.stock_writes == 2
 
 
-async def test_write_stock_records_available_and_refuses_unknown_codes(shop: MemoryShop) -> None:
+async def test_write_stock_records_available_and_reports_unknown_codes_missing(shop: MemoryShop) -> None:
     product = shop.add_product(Factory(seed=10).product(template_index=1))  # a T-shirt with sizes
     size_m = product.variants[1].code
     levels = [
@@ -472,7 +472,7 @@ async def test_write_stock_records_available_and_refuses_unknown_codes(shop: Mem
     assert results[0].outcome == "updated"
     assert shop.stock_written == {size_m: Decimal(7)}
     # The parent of variants is not sellable itself.
-    assert results[1].outcome == "failed"
+    assert results[1].outcome == "missing"
     assert "no product or variant" in results[1].message
     assert prices[0].outcome == "updated"
     assert shop.products[product.code].variants[1].purchase_price == Decimal("101.50")

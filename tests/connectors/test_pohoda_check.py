@@ -5,17 +5,12 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.metadata import EntryPoint
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from jsonschema import Draft202012Validator
 
 from spojka.connector import Connector, secret_fields
@@ -24,28 +19,7 @@ from spojka_connectors.pohoda import SPEC, connector
 from spojka_connectors.pohoda.check import ico_from_database_name
 from spojka_connectors.pohoda.client import basic_authorization, parse_status, parse_xml
 from spojka_connectors.pohoda.simulator import DEFAULT_PASSWORD, DEFAULT_USERNAME, State, build_app
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Run an ASGI app with uvicorn on a free loopback port in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the simulator stopped while starting"
-        assert time.monotonic() < deadline, "the simulator did not start in time"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+from tests.support.servers import refused_port, serving
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +44,8 @@ def pohoda(pohoda_state: State, base_url: str) -> State:
 
 @pytest.fixture
 def closed_port() -> Iterator[int]:
-    """A loopback port that is bound but not listening, so connecting to it is refused."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
+    with refused_port() as port:
+        yield port
 
 
 def canned(status: int, body: bytes, content_type: str) -> Any:

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.metadata import EntryPoint
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from jsonschema import Draft202012Validator
 
 from spojka.connector import Connector, secret_fields
@@ -23,31 +18,10 @@ from spojka_connectors.shoptet import SPEC, connector
 from spojka_connectors.shoptet.client import scrub
 from spojka_connectors.shoptet.simulator import DEFAULT_TOKEN, SimStock, State, build_app
 from tests.conftest import REFERENCE_DIR
+from tests.support.servers import refused_port, serving
 
 REFERENCE = REFERENCE_DIR
 OPENAPI = REFERENCE / "eshop" / "shoptet" / "openapi.yaml"
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Run an ASGI app with uvicorn on a free loopback port in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the simulator stopped while starting"
-        assert time.monotonic() < deadline, "the simulator did not start in time"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -72,13 +46,8 @@ def shop(shop_state: State, base_url: str) -> State:
 
 @pytest.fixture
 def closed_port() -> Iterator[int]:
-    """A loopback port that is bound but not listening, so connecting to it is refused."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
+    with refused_port() as port:
+        yield port
 
 
 def canned(status: int, body: bytes, content_type: str = "application/json", **headers: str) -> Any:

@@ -81,9 +81,11 @@ def api(host: str | None, port: int | None) -> None:
 @click.option("--burst", is_flag=True, help="Run queued jobs, then exit.")
 def worker(check: bool, burst: bool) -> None:
     """Run the background worker (flows, scheduler)."""
+    from spojka.system import configure_logging
     from spojka.worker import check_worker_health, run_worker
 
     settings = _settings()
+    configure_logging(settings)
     if check:
         sys.exit(check_worker_health(settings))
     _preflight()

@@ -46,3 +46,12 @@ async def warn_or_refuse_rls_bypass(db: Database, settings: Settings) -> None:
     if settings.is_production:
         raise RuntimeError(message)
     log.warning(message)
+
+
+async def sees_every_tenant(db: Database) -> bool:
+    """Whether this connection reads every tenant's rows (superuser or BYPASSRLS; always on SQLite)."""
+    if db.engine.dialect.name != "postgresql":
+        return True
+    async with db.engine.connect() as conn:
+        row = (await conn.execute(_ROLE)).one()
+    return bool(row.rolsuper or row.rolbypassrls)

@@ -69,8 +69,17 @@ async def active_run(
 async def request_run(
     session: AsyncSession, tenant_id: uuid.UUID, link_id: uuid.UUID, flow: str, trigger: str
 ) -> tuple[Run, bool]:
-    """A queued run for this link and flow: the one already waiting, or a new one (``True``)."""
-    existing = await active_run(session, tenant_id, link_id, flow)
+    """A queued run for this link and flow: the one already waiting, or a new one (``True``).
+
+    A run already *running* does not count: it reads only changes made before it started, so a
+    request during it (a webhook, say) gets a run of its own that follows it.
+    """
+    existing = await session.scalar(
+        select(Run)
+        .where(Run.tenant_id == tenant_id, Run.link_id == link_id, Run.flow == flow, Run.status == "queued")
+        .order_by(Run.queued_at, Run.id)
+        .limit(1)
+    )
     if existing is not None:
         return existing, False
     run = Run(tenant_id=tenant_id, link_id=link_id, flow=flow, trigger=trigger, status="queued")

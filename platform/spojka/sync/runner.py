@@ -70,8 +70,7 @@ async def _start(engine: Engine, tenant_id: uuid.UUID, run_id: uuid.UUID) -> tup
         run.attempts += 1
         run.started_at = utcnow()
         run.error = None
-        session.expunge(run)
-        session.expunge(link)
+        # The session commits on leaving; expire_on_commit=False keeps both objects readable after.
         return run, link
 
 
@@ -150,8 +149,8 @@ async def execute_run(
             )
             await flow(context)
     except RetriableError:
-        async with engine.db.session(tenant_id=tenant_id) as session:
-            await recorder.flush(session)
+        # The interrupted page is done again on retry (its bindings were not stored), so what the
+        # recorder holds of it is dropped rather than counted twice.
         raise
     except ConnectorError as exc:
         async with engine.db.session(tenant_id=tenant_id) as session:

@@ -8,6 +8,7 @@ starve the others.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import uuid
@@ -48,6 +49,16 @@ async def _set_status(
             run.error = error
             if status == "failed":
                 run.finished_at = utcnow()
+
+
+async def _continue_later(engine: Engine, tenant_id: uuid.UUID, run_id: uuid.UUID) -> None:
+    """A long run split across jobs: queued again, and the split is not counted as a failed attempt."""
+    async with engine.db.session(tenant_id=tenant_id) as session:
+        run = await session.scalar(select(Run).where(Run.tenant_id == tenant_id, Run.id == run_id))
+        if run is not None:
+            run.status = "queued"
+            run.attempts = max(0, run.attempts - 1)
+            run.error = "A long run: it goes on in a new job."
 
 
 async def _next_run(
@@ -96,7 +107,13 @@ async def run_flow(ctx: dict[str, Any], tenant: str, link: str, flow: str) -> st
                 )
                 continue
             try:
-                result = await execute_run(engine, tenant_id, run_id)
+                # arq treats its own job timeout as final; stop a little earlier and go on in a
+                # fresh job instead (pages already stored are not done again).
+                async with asyncio.timeout(max(1.0, settings.job_timeout_seconds * 0.85)):
+                    result = await execute_run(engine, tenant_id, run_id)
+            except TimeoutError:
+                await _continue_later(engine, tenant_id, run_id)
+                raise Retry(defer=0.5) from None
             except RetriableError as exc:
                 if attempts + 1 >= settings.max_run_attempts:
                     await _set_status(

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 
 from spojka.db import Database
+from spojka.db.roles import sees_every_tenant
 from spojka.links.flows import flows_from_document
 from spojka.links.models import Link
 from spojka.runs.enqueue import enqueue_flow
@@ -52,14 +53,22 @@ def fair_order(items: list[Due]) -> list[Due]:
     return ordered
 
 
-async def rebuild_schedule(redis: Redis, admin_db: Database) -> int:
+async def rebuild_schedule(redis: Redis, admin_db: Database, *, now: float | None = None) -> int:
     """Put every link on the schedule again (after Redis lost it). A cross-tenant read: runs on
     the maintenance connection, which row-level security does not filter."""
+    if not await sees_every_tenant(admin_db):
+        # Row-level security would show this connection no link at all; marking the schedule
+        # built would then stop every poll for good.
+        msg = (
+            "cannot rebuild the schedule: SPOJKA_MIGRATION_DATABASE_URL must name the owner role "
+            "with BYPASSRLS (or a superuser); row-level security hides every link from this one"
+        )
+        raise RuntimeError(msg)
     count = 0
     async with admin_db.session() as session:
         links = (await session.execute(select(Link.tenant_id, Link.id, Link.flows, Link.paused))).all()
     for tenant_id, link_id, flows, paused in links:
-        await schedule_link(redis, tenant_id, link_id, flows_from_document(flows), paused=paused)
+        await schedule_link(redis, tenant_id, link_id, flows_from_document(flows), paused=paused, now=now)
         count += 1
     await redis.set(BUILT_KEY, "1")
     return count
@@ -71,7 +80,8 @@ async def tick(
     """Queue what is due; returns how many flows were queued."""
     now = time.time() if now is None else now
     if not await pool.exists(BUILT_KEY):
-        rebuilt = await rebuild_schedule(pool, admin_db)
+        # Rebuilt as of this tick, so what is due now is queued by this very tick.
+        rebuilt = await rebuild_schedule(pool, admin_db, now=now)
         log.info("schedule rebuilt for %d links", rebuilt)
     queued = 0
     for item in fair_order(await due(pool, now, budget)):

@@ -88,7 +88,18 @@ def worker_settings(
             *FUNCTIONS,
             func(run_flow, max_tries=FLOW_JOB_MAX_TRIES, timeout=settings.job_timeout_seconds, keep_result=0),
         ],
-        "cron_jobs": [*CRON_JOBS, cron(scheduler_tick, second={0}, unique=True, timeout=55, keep_result=0)],
+        # arq takes over a dead worker's job after the *largest* function timeout (+10 s), so the
+        # tick's timeout must not exceed the flow job's.
+        "cron_jobs": [
+            *CRON_JOBS,
+            cron(
+                scheduler_tick,
+                second={0},
+                unique=True,
+                timeout=min(55, settings.job_timeout_seconds),
+                keep_result=0,
+            ),
+        ],
         "queue_name": DEFAULT_QUEUE_NAME,
         "redis_settings": arq_settings(redis_url or resolve_redis_url(settings)),
         "on_startup": on_startup,

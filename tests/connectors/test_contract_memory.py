@@ -113,9 +113,7 @@ class BooksHarness(Harness):
 
 # -- the contract on both connectors --------------------------------------------------------------
 class TestMemoryShopContract(ConnectorContract):
-    @pytest.fixture
-    def connector(self) -> Connector:
-        return MemoryShopConnector()
+    connector_under_test = MemoryShopConnector()
 
     @pytest.fixture
     def harness(self) -> Harness:
@@ -226,6 +224,29 @@ def test_suite_catches_unknown_capabilities_and_bad_schemas() -> None:
     connector.spec = msgspec.structs.replace(connector.spec, settings_schema={"type": "objekt"})
     with pytest.raises(ContractError, match="not valid JSON Schema"):
         c.check_spec_schemas(connector)
+
+
+def test_only_the_declared_capabilities_become_tests() -> None:
+    shop_suite = contract_suite(memory_shop, ShopHarness, name="TestShopOnly")
+    assert shop_suite.contract_streams == ("orders", "products")
+    assert getattr(shop_suite, "test_order_write_round_trips", None) is None
+    assert getattr(shop_suite, "test_webhooks", None) is not None
+    books_suite = contract_suite(memory_books, BooksHarness, name="TestBooksOnly")
+    assert books_suite.contract_streams == ("stock", "fulfilments")
+    assert getattr(books_suite, "test_webhooks", None) is None
+    assert getattr(books_suite, "test_delete_order", None) is not None
+    with pytest.raises(TypeError, match="must set connector_under_test"):
+        type("TestForgotten", (ConnectorContract,), {})
+
+
+async def test_a_declared_capability_the_harness_cannot_drive_fails() -> None:
+    class NoStockHarness(BooksHarness):
+        seed_stock = Harness.seed_stock
+
+    with pytest.raises(ContractError, match="the harness cannot set stock levels"):
+        await c.check_reads_resumable(memory_books, NoStockHarness(), "stock")
+    with pytest.raises(ContractError, match="does not declare orders.read"):
+        await c.check_get_order(memory_books, BooksHarness())
 
 
 def test_order_round_trip_problems_name_what_was_lost() -> None:

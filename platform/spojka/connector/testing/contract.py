@@ -31,8 +31,10 @@ test                                      what it holds the connector to
                                           failure spreading to neighbours, repeats harmless
 ========================================  ======================================================
 
-A test whose capability the connector does not declare, or whose harness method is not provided,
-is skipped with the reason.
+Only the tests of the capabilities the connector declares are generated: a connector without
+``orders.write`` has no order-write tests at all, rather than tests reported as skipped. A declared
+capability whose harness method is missing fails its test: a capability the suite cannot exercise
+is a gap in the connector's tests, not a pass.
 
 Use it like this in ``tests/connectors/test_<name>_contract.py`` (the async tests carry
 ``pytest.mark.asyncio``, so pytest-asyncio must be installed; any mode works)::
@@ -61,9 +63,7 @@ Use it like this in ``tests/connectors/test_<name>_contract.py`` (the async test
             return [self.state.add_order(...).code for _ in range(n)]   # ids as the connector reports them
 
     class TestShoptetContract(ConnectorContract):
-        @pytest.fixture
-        def connector(self):
-            return connector
+        connector_under_test = connector
 
         @pytest.fixture
         def harness(self, shop, base_url):
@@ -81,8 +81,8 @@ stored back to the canonical model, for the round-trip test. A fresh remote (or 
 harness keeps the tests independent.
 
 The ``check_*`` functions are the tests' bodies and can be called on their own (they raise
-:class:`ContractError`, an ``AssertionError``, on a breach, and ``pytest.skip`` when the
-capability is not declared).
+:class:`ContractError`, an ``AssertionError``, on a breach, including when asked to check a
+capability the connector does not declare).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 import pytest
@@ -146,10 +146,12 @@ def _expect(condition: object, message: str) -> None:
 class Harness:
     """How a connector's own tests drive its remote for the contract suite.
 
-    ``settings``, ``credentials`` and ``bad_credentials`` are required. The other methods are
-    optional: leave one as it is (raising :class:`NotImplementedError`) and the tests that need it
-    are skipped. Seeding methods make records appear *now* on the remote (as if a customer or an
-    accountant acted) and return their keys as the connector will report them.
+    ``settings``, ``credentials`` and ``bad_credentials`` are required. The others are needed by
+    the capabilities that use them: a connector declaring ``stock.read`` needs ``seed_stock``, one
+    declaring ``orders.write`` needs ``read_back_order``; a test whose method is left as it is
+    (raising :class:`NotImplementedError`) fails and says which method to write. Seeding methods
+    make records appear *now* on the remote (as if a customer or an accountant acted) and return
+    their keys as the connector will report them.
     """
 
     #: How many records the paging tests seed; with :meth:`settings` they must make two pages or more.
@@ -230,11 +232,13 @@ class Harness:
 
 
 async def _harness_gives(call: Callable[[], Any], what: str) -> Any:
-    """What the harness's ``call`` gives, or a skip when the harness does not provide it."""
+    """What the harness's ``call`` gives; a breach when the harness does not provide it."""
     try:
         return await call()
-    except NotImplementedError:
-        pytest.skip(f"the harness cannot {what}")
+    except NotImplementedError as exc:
+        raise ContractError(
+            f"the harness cannot {what}, which a declared capability needs to be tested"
+        ) from exc
 
 
 @asynccontextmanager
@@ -249,7 +253,7 @@ async def opened(connector: Connector, harness: Harness) -> AsyncIterator[Any]:
 
 def _require(connector: Connector, capability: str) -> None:
     if capability not in connector.spec.capabilities:
-        pytest.skip(f"{connector.spec.key} does not declare {capability}")
+        raise ContractError(f"{connector.spec.key} does not declare {capability}: nothing to check")
 
 
 # -- spec ------------------------------------------------------------------------------------------
@@ -428,8 +432,7 @@ def capability_problems(session: object, capabilities: Sequence[str]) -> list[st
 
 async def check_session_capabilities(connector: Connector, harness: Harness) -> None:
     """The opened session implements every declared capability's protocol."""
-    if not connector.spec.capabilities:
-        pytest.skip(f"{connector.spec.key} declares no capabilities")
+    _expect(connector.spec.capabilities, f"{connector.spec.key} declares no capabilities: nothing to check")
     async with opened(connector, harness) as session:
         problems = capability_problems(session, connector.spec.capabilities)
     _expect(not problems, "; ".join(problems))
@@ -696,10 +699,10 @@ def order_round_trip_problems(sent: Order, back: Order) -> list[str]:
 
 
 async def _read_back(harness: Harness, target_id: str) -> Order | None:
-    try:
-        return await harness.read_back_order(target_id)
-    except NotImplementedError:
-        pytest.skip("the harness cannot read orders back")
+    back: Order | None = await _harness_gives(
+        lambda: harness.read_back_order(target_id), "read orders back (read_back_order)"
+    )
+    return back
 
 
 async def check_order_round_trip(connector: Connector, harness: Harness) -> None:
@@ -864,11 +867,77 @@ async def check_register_webhooks(connector: Connector, harness: Harness) -> Non
 
 # -- the pytest classes ----------------------------------------------------------------------------
 STREAM_NAMES = tuple(STREAMS)
+_TestMethod = Callable[..., Any]
+
+
+def _needs(*capabilities: str) -> Callable[[_TestMethod], _TestMethod]:
+    """Generate the decorated test only for a connector that declares all of ``capabilities``."""
+
+    def mark(test: _TestMethod) -> _TestMethod:
+        test.__contract_needs__ = frozenset(capabilities)  # type: ignore[attr-defined]
+        return test
+
+    return mark
+
+
+def _per_stream(test: _TestMethod) -> _TestMethod:
+    """Generate the decorated test once per stream the connector reads (its ``stream`` argument)."""
+    test.__contract_per_stream__ = True  # type: ignore[attr-defined]
+    return test
+
+
+def declared_streams(connector: Connector) -> tuple[str, ...]:
+    """The read streams whose capability ``connector`` declares, in :data:`STREAMS` order."""
+    return tuple(name for name, stream in STREAMS.items() if stream.capability in connector.spec.capabilities)
 
 
 class ConnectorContract:
-    """The contract as pytest tests. Subclass it as ``Test...`` and provide two fixtures:
-    ``connector`` (the connector object) and ``harness`` (a :class:`Harness`)."""
+    """The contract as pytest tests. Subclass it as ``Test...``, set ``connector_under_test`` to the
+    connector object and provide a ``harness`` fixture (a :class:`Harness`).
+
+    The subclass holds only the tests of what the connector declares: the others are removed when
+    the class is made, so a report never shows a contract test as skipped.
+    """
+
+    #: The connector the suite checks; every concrete subclass sets it.
+    connector_under_test: ClassVar[Connector | None] = None
+    #: The read streams the connector declares (filled in when the subclass is made).
+    contract_streams: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        connector = cls.connector_under_test
+        if connector is None:
+            if cls.__name__.startswith("Test"):
+                raise TypeError(f"{cls.__name__} must set connector_under_test to the connector it checks")
+            return
+        declared = set(connector.spec.capabilities)
+        cls.contract_streams = declared_streams(connector)
+        if not declared:
+            # A connector that only checks credentials (a plugin in the making) opens no sessions.
+            cls.test_session_implements_capabilities = None  # type: ignore[assignment,method-assign]
+        for name in dir(cls):
+            if not name.startswith("test_"):
+                continue
+            test = getattr(cls, name)
+            needs: frozenset[str] = getattr(test, "__contract_needs__", frozenset())
+            if not needs <= declared or (
+                getattr(test, "__contract_per_stream__", False) and not cls.contract_streams
+            ):
+                # pytest collects nothing from a test name bound to None.
+                setattr(cls, name, None)
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """Parametrize the per-stream tests with the streams the connector reads."""
+        if "stream" in metafunc.fixturenames:
+            metafunc.parametrize("stream", type(self).contract_streams)
+
+    @pytest.fixture
+    def connector(self) -> Connector:
+        """The connector under test."""
+        connector = type(self).connector_under_test
+        assert connector is not None
+        return connector
 
     def test_spec_identity(self, connector: Connector) -> None:
         check_spec_identity(connector)
@@ -896,60 +965,72 @@ class ConnectorContract:
         await check_session_capabilities(connector, harness)
 
     @pytest.mark.asyncio
-    @pytest.mark.parametrize("stream", STREAM_NAMES)
+    @_per_stream
     async def test_reads_are_resumable(self, connector: Connector, harness: Harness, stream: str) -> None:
         await check_reads_resumable(connector, harness, stream)
 
     @pytest.mark.asyncio
-    @pytest.mark.parametrize("stream", STREAM_NAMES)
+    @_per_stream
     async def test_reads_never_pass_until(self, connector: Connector, harness: Harness, stream: str) -> None:
         await check_reads_never_pass_until(connector, harness, stream)
 
     @pytest.mark.asyncio
+    @_needs(cap.ORDERS_READ)
     async def test_get_order(self, connector: Connector, harness: Harness) -> None:
         await check_get_order(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.ORDERS_WRITE)
     async def test_order_write_is_found_by_ext_id(self, connector: Connector, harness: Harness) -> None:
         await check_order_write_idempotent(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.ORDERS_WRITE)
     async def test_order_write_makes_no_twin(self, connector: Connector, harness: Harness) -> None:
         await check_order_write_makes_no_twin(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.ORDERS_WRITE)
     async def test_order_write_round_trips(self, connector: Connector, harness: Harness) -> None:
         await check_order_round_trip(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.ORDERS_WRITE, cap.ORDERS_DELETE)
     async def test_delete_order(self, connector: Connector, harness: Harness) -> None:
         await check_delete_order(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.ORDERS_WRITE, cap.INVOICES_WRITE)
     async def test_create_invoice(self, connector: Connector, harness: Harness) -> None:
         await check_create_invoice(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.PRODUCTS_WRITE)
     async def test_upsert_products(self, connector: Connector, harness: Harness) -> None:
         await check_upsert_products(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.STOCK_WRITE)
     async def test_write_stock(self, connector: Connector, harness: Harness) -> None:
         await check_write_stock(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.PRICES_WRITE)
     async def test_write_purchase_prices(self, connector: Connector, harness: Harness) -> None:
         await check_write_prices(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.ORDERS_FULFIL)
     async def test_fulfil_order(self, connector: Connector, harness: Harness) -> None:
         await check_fulfil_order(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.ORDERS_WEBHOOK)
     async def test_webhooks(self, connector: Connector, harness: Harness) -> None:
         await check_webhooks(connector, harness)
 
     @pytest.mark.asyncio
+    @_needs(cap.ORDERS_WEBHOOK)
     async def test_register_webhooks(self, connector: Connector, harness: Harness) -> None:
         await check_register_webhooks(connector, harness)
 
@@ -959,15 +1040,10 @@ def contract_suite(
 ) -> type[ConnectorContract]:
     """A ready :class:`ConnectorContract` subclass: ``TestShoptetContract = contract_suite(connector,
     lambda: ShoptetHarness(...))``. ``make_harness`` runs once per test."""
-
-    class Suite(ConnectorContract):
-        @pytest.fixture(name="connector")
-        def _connector(self) -> Connector:
-            return connector
-
-        @pytest.fixture(name="harness")
-        def _harness(self) -> Harness:
-            return make_harness()
-
-    Suite.__name__ = Suite.__qualname__ = name
-    return Suite
+    namespace: dict[str, Any] = {
+        "connector_under_test": connector,
+        "harness": pytest.fixture(lambda self: make_harness(), name="harness"),
+    }
+    suite = type(name, (ConnectorContract,), namespace)
+    suite.__qualname__ = name
+    return suite

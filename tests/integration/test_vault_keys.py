@@ -9,18 +9,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 
 from spojka.audit.models import AuditEntry
 from spojka.db import Database, bind_principal
-from spojka.db.engine import create_engine
-from spojka.db.migrate import grant_runtime_role, upgrade
 from spojka.settings import get_settings
 from spojka.tenants.models import Tenant
 from spojka.vault import (
@@ -43,6 +39,7 @@ from spojka.vault import (
 from spojka.vault.cli import keys
 from spojka.vault.models import SealedSecret, VaultKey
 from tests.conftest import DatabaseUnderTest
+from tests.support.databases import PrivateDatabase, private_database
 
 K1 = generate_key_entry("k1")
 K2 = generate_key_entry("k2")
@@ -52,40 +49,10 @@ RING_2 = KeyRing.parse(K2)
 
 
 # -- a private database per test ---------------------------------------------------------------
-@dataclass(frozen=True)
-class PrivateDatabase:
-    owner_url: str
-    runtime_url: str
-    is_postgres: bool
-
-
-async def _autocommit(url: str, statement: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 def vault_database(test_database: DatabaseUnderTest, tmp_path: Path) -> Iterator[PrivateDatabase]:
-    """A fresh migrated database next to the session's one (SQLite file or PostgreSQL database)."""
-    if not test_database.is_postgres:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}"
-        upgrade(url)
-        yield PrivateDatabase(url, url, is_postgres=False)
-        return
-    name = f"spojka_vault_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_autocommit(test_database.owner_url, f'CREATE DATABASE "{name}"'))
-    try:
-        owner = make_url(test_database.owner_url).set(database=name).render_as_string(hide_password=False)
-        runtime = make_url(test_database.runtime_url).set(database=name).render_as_string(hide_password=False)
-        upgrade(owner)
-        grant_runtime_role(owner, runtime)
-        yield PrivateDatabase(owner, runtime, is_postgres=True)
-    finally:
-        asyncio.run(_autocommit(test_database.owner_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    """A fresh migrated database next to the session's one: key state is global to a database."""
+    yield from private_database(test_database, tmp_path)
 
 
 @pytest.fixture

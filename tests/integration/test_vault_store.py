@@ -6,20 +6,14 @@ session's ``test_database``, on the same server) rather than share key state wit
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from spojka.db import Database, bind_principal
-from spojka.db.engine import create_engine
-from spojka.db.migrate import grant_runtime_role, upgrade
 from spojka.tenants.models import Tenant
 from spojka.vault import (
     EnvelopeRejectedError,
@@ -31,44 +25,9 @@ from spojka.vault import (
 )
 from spojka.vault.models import SealedSecret
 from tests.conftest import DatabaseUnderTest
+from tests.support.databases import PrivateDatabase, private_database
 
 RING = KeyRing.parse(generate_key_entry("store-k1"))
-
-
-@dataclass(frozen=True)
-class PrivateDatabase:
-    owner_url: str
-    runtime_url: str
-    is_postgres: bool
-
-
-async def _autocommit(url: str, statement: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-def private_database(test_database: DatabaseUnderTest, tmp_path: Path) -> Iterator[PrivateDatabase]:
-    """A fresh migrated database next to the session's one (SQLite file or PostgreSQL database)."""
-    owner_url, runtime_url = test_database.owner_url, test_database.runtime_url
-    if not test_database.is_postgres:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}"
-        upgrade(url)
-        yield PrivateDatabase(url, url, is_postgres=False)
-        return
-    name = f"spojka_vault_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_autocommit(owner_url, f'CREATE DATABASE "{name}"'))
-    try:
-        owner = make_url(owner_url).set(database=name).render_as_string(hide_password=False)
-        runtime = make_url(runtime_url).set(database=name).render_as_string(hide_password=False)
-        upgrade(owner)
-        grant_runtime_role(owner, runtime)
-        yield PrivateDatabase(owner, runtime, is_postgres=True)
-    finally:
-        asyncio.run(_autocommit(owner_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import uvicorn
 
@@ -43,3 +44,13 @@ def refused_port() -> Iterator[int]:
         yield sock.getsockname()[1]
     finally:
         sock.close()
+
+
+def private_redis_url(url: str, db: int) -> str:
+    """The same Redis server as ``url``, database ``db`` (for a test whose keys must not meet
+    other tests'): ``redis://h:6379/9`` → ``redis://h:6379/<db>``, ``unix:///s`` → ``unix:///s?db=<db>``."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "db"] + [("db", str(db))]
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(path=f"/{db}"))

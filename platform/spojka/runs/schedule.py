@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -73,15 +74,26 @@ async def schedule_link(
     now: float | None = None,
 ) -> None:
     """Put a link's flows on the schedule (or take them off), keeping due times already set."""
+    await schedule_links(redis, [(tenant_id, link_id, flows, paused)], now=now)
+
+
+async def schedule_links(
+    redis: Redis,
+    links: Sequence[tuple[uuid.UUID, uuid.UUID, Flows, bool]],
+    *,
+    now: float | None = None,
+) -> None:
+    """:func:`schedule_link` for many ``(tenant id, link id, flows, paused)`` in one round trip."""
     now = time.time() if now is None else now
     async with redis.pipeline(transaction=True) as pipe:
-        for flow in SCHEDULED_FLOWS:
-            member = Due(tenant_id, link_id, flow).member
-            when = None if paused else first_due(flows, flow, now)
-            if when is None:
-                pipe.zrem(SCHEDULE_KEY, member)
-            else:
-                pipe.zadd(SCHEDULE_KEY, {member: when}, nx=True)
+        for tenant_id, link_id, flows, paused in links:
+            for flow in SCHEDULED_FLOWS:
+                member = Due(tenant_id, link_id, flow).member
+                when = None if paused else first_due(flows, flow, now)
+                if when is None:
+                    pipe.zrem(SCHEDULE_KEY, member)
+                else:
+                    pipe.zadd(SCHEDULE_KEY, {member: when}, nx=True)
         await pipe.execute()
 
 
@@ -92,7 +104,3 @@ async def unschedule_link(redis: Redis, tenant_id: uuid.UUID, link_id: uuid.UUID
 async def due(redis: Redis, now: float, limit: int) -> list[Due]:
     members = await redis.zrangebyscore(SCHEDULE_KEY, "-inf", now, start=0, num=limit)
     return [Due.parse(m) for m in members]
-
-
-async def reschedule(redis: Redis, item: Due, when: float) -> None:
-    await redis.zadd(SCHEDULE_KEY, {item.member: when}, xx=True)

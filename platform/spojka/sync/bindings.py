@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spojka.db import utcnow
+from spojka.db import new_id, utcnow
+from spojka.db.upsert import dialect_insert
 from spojka.sync.models import Binding
 
 _CHUNK = 500
+#: Rows per upsert statement; the driver batches each into multi-row VALUES.
+_UPSERT_CHUNK = 5000
 
 
 @dataclass(slots=True)
@@ -88,39 +91,34 @@ class BindingStore:
         return [BindingState(s, t, h, st) for s, t, h, st in rows.all()]
 
     async def save(self, session: AsyncSession, states: Iterable[BindingState]) -> None:
-        """Insert or update these bindings (by source id)."""
+        """Insert or update these bindings (by source id), one upsert per chunk, no read first."""
         pending = {s.source_id: s for s in states}
         if not pending:
             return
         now = utcnow()
-        ids = list(pending)
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            existing = {
-                b.source_id: b
-                for b in await session.scalars(
-                    select(Binding).where(*self._where(), Binding.source_id.in_(chunk))
-                )
+        rows = [
+            {
+                "id": new_id(),
+                "tenant_id": self.tenant_id,
+                "link_id": self.link_id,
+                "entity": self.entity,
+                "source_id": state.source_id,
+                "target_id": state.target_id,
+                "content_hash": state.content_hash,
+                "state": state.state,
+                "synced_at": now,
             }
-            for source_id in chunk:
-                state = pending[source_id]
-                row = existing.get(source_id)
-                if row is None:
-                    session.add(
-                        Binding(
-                            tenant_id=self.tenant_id,
-                            link_id=self.link_id,
-                            entity=self.entity,
-                            source_id=source_id,
-                            target_id=state.target_id,
-                            content_hash=state.content_hash,
-                            state=state.state,
-                            synced_at=now,
-                        )
-                    )
-                else:
-                    row.target_id = state.target_id
-                    row.content_hash = state.content_hash
-                    row.state = state.state
-                    row.synced_at = now
-        await session.flush()
+            for state in pending.values()
+        ]
+        insert = dialect_insert(session, Binding)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["tenant_id", "link_id", "entity", "source_id"],
+            set_={
+                "target_id": insert.excluded.target_id,
+                "content_hash": insert.excluded.content_hash,
+                "state": insert.excluded.state,
+                "synced_at": insert.excluded.synced_at,
+            },
+        )
+        for start in range(0, len(rows), _UPSERT_CHUNK):
+            await session.execute(upsert, rows[start : start + _UPSERT_CHUNK])

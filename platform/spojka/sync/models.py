@@ -15,7 +15,9 @@ class Binding(TenantScoped, Base):
     """Ties a record on one side to its twin on the other; makes every write idempotent."""
 
     __tablename__ = "bindings"
-    __table_args__ = (UniqueConstraint("link_id", "entity", "source_id"),)
+    # tenant_id leads so that a planner without statistics (SQLite is never analysed) still picks
+    # this index over the plain tenant_id one for the engine's lookups.
+    __table_args__ = (UniqueConstraint("tenant_id", "link_id", "entity", "source_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     link_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"))

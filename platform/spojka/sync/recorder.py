@@ -6,9 +6,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from spojka.db import new_id, utcnow
 from spojka.runs.models import Run, RunEvent
 
 Outcome = Literal["created", "updated", "skipped", "failed"]
@@ -67,19 +68,26 @@ class RunRecorder:
 
     async def flush(self, session: AsyncSession) -> None:
         if self._pending:
-            session.add_all(
-                RunEvent(
-                    tenant_id=self.tenant_id,
-                    run_id=self.run_id,
-                    entity=e.entity,
-                    source_id=e.source_id,
-                    target_id=e.target_id,
-                    label=e.label,
-                    action=e.action,
-                    outcome=e.outcome,
-                    message=e.message,
-                )
-                for e in self._pending
+            now = utcnow()
+            # A Core insert of plain rows: ORM objects cost more than the database for 100,000 events.
+            await session.execute(
+                insert(RunEvent),
+                [
+                    {
+                        "id": new_id(),
+                        "tenant_id": self.tenant_id,
+                        "run_id": self.run_id,
+                        "entity": e.entity,
+                        "source_id": e.source_id,
+                        "target_id": e.target_id,
+                        "label": e.label,
+                        "action": e.action,
+                        "outcome": e.outcome,
+                        "message": e.message,
+                        "created_at": now,
+                    }
+                    for e in self._pending
+                ],
             )
             self._pending.clear()
         await session.execute(

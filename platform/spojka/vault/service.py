@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spojka.db import new_id, utcnow
-from spojka.vault._dialect import dialect_insert
+from spojka.db.upsert import dialect_insert
 from spojka.vault.crypto import EnvelopeError, KeyRing, MalformedEnvelopeError, envelope_key_id, secret_aad
 from spojka.vault.models import SealedSecret
 from spojka.vault.verification import require_sealing_key

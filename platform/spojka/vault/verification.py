@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spojka.db import Database, utcnow
-from spojka.vault._dialect import dialect_insert
+from spojka.db.upsert import dialect_insert
 from spojka.vault.crypto import EnvelopeError, KeyRing, KeyRingError, envelope_key_id, verifier_aad
 from spojka.vault.models import VaultKey
 

@@ -15,5 +15,5 @@ def dialect_insert(session: AsyncSession, table: Any) -> postgresql.Insert | sql
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)
-    msg = f"the vault supports PostgreSQL and SQLite, not {name}"
+    msg = f"Spojka runs on PostgreSQL and SQLite, not {name}"
     raise NotImplementedError(msg)

@@ -105,6 +105,22 @@ def run() -> None:
     sys.exit(run_all(settings))
 
 
+@main.command()
+@click.argument("name")
+@click.option("--port", default=0, type=int, help="Port to listen on (default: any free port).")
+@click.option("--host", default="127.0.0.1", help="Interface to listen on.")
+@click.option("--seed", default=0, type=int, help="Seed of the simulated data.")
+def simulate(name: str, port: int, host: str, seed: int) -> None:
+    """Serve the simulator of a remote system (``shoptet``, ``pohoda``) until interrupted.
+
+    The first line printed is one JSON object: the base URL, and the settings and credentials a
+    Spojka connection to the simulator needs.
+    """
+    from spojka.simulate import serve_simulator
+
+    sys.exit(serve_simulator(name, host=host, port=port, seed=seed))
+
+
 def _attach_groups() -> None:
     from spojka.vault.cli import keys
 

@@ -296,6 +296,76 @@ async def test_settled_orders_are_fulfilled_in_the_shop_once(
     assert len(shop.fulfilled) == 1
 
 
+async def _events(user: ApiUser, run_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = (await user.get(f"/api/v1/runs/{run_id}/events")).json()["items"]
+    return items
+
+
+async def test_a_fulfilment_that_fails_is_marked_on_a_later_run(
+    engine_env: tuple[Litestar, Settings], redis_url: str
+) -> None:
+    """Accounting reports a settled order once; a mark the shop refused is not lost with it."""
+    app, settings = engine_env
+    shop, books = MemoryShop("shop-fr"), MemoryBooks("books-fr")
+    orders = [shop.add_order(order) for order in Factory(seed=8).orders(2)]
+    user = await signed_in(app)
+    the_link = await link(
+        user, await connect(user, "memory-shop", shop), await connect(user, "memory-books", books)
+    )
+    await start(user, the_link["id"], "orders")
+    await drain(settings, redis_url)
+    for target in list(books.orders):
+        books.settle(target, "PPL", f"PPL{target:0>9}")
+    shop.fail_record(orders[0].source_id, "The order is locked by another user.")
+    first = await start(user, the_link["id"], "fulfilment")
+    await drain(settings, redis_url)
+    assert set(shop.fulfilled) == {orders[1].source_id}
+    failed = [e for e in await _events(user, first) if e["outcome"] == "failed"]
+    assert [e["sourceId"] for e in failed] == [orders[0].source_id]
+    assert "locked by another user" in failed[0]["message"]
+    assert "tried again" in failed[0]["message"]
+
+    # Accounting has nothing new to report; the failed mark is retried from its binding.
+    second = await start(user, the_link["id"], "fulfilment")
+    await drain(settings, redis_url)
+    assert set(shop.fulfilled) == {o.source_id for o in orders}
+    assert shop.fulfilled[orders[0].source_id].tracking_number is not None
+    assert [e["outcome"] for e in await _events(user, second)] == ["updated"]
+    third = await start(user, the_link["id"], "fulfilment")
+    await drain(settings, redis_url)
+    assert await _events(user, third) == []
+
+
+async def test_a_stock_write_that_fails_is_written_on_the_next_run(
+    engine_env: tuple[Litestar, Settings], redis_url: str
+) -> None:
+    """With one warehouse the stock read is incremental: a refused code does not come back from
+    accounting, so the engine keeps its level and writes it again."""
+    app, settings = engine_env
+    factory = Factory(seed=9)
+    shop, books = MemoryShop("shop-sr"), MemoryBooks("books-sr")
+    shop.add_products(factory.catalogue)
+    codes = sellable_codes(factory.catalogue)[:4]
+    books.load_stock([StockLevel(code=c, warehouse="", on_hand=Decimal(7)) for c in codes])
+    user = await signed_in(app)
+    the_link = await link(
+        user, await connect(user, "memory-shop", shop), await connect(user, "memory-books", books)
+    )
+    shop.fail_record(codes[0], "Stock is being counted.", retriable=True)
+    first = await start(user, the_link["id"], "stock")
+    await drain(settings, redis_url)
+    assert set(shop.stock_written) == set(codes[1:])
+    assert [e["sourceId"] for e in await _events(user, first) if e["outcome"] == "failed"] == [codes[0]]
+    second = await start(user, the_link["id"], "stock")
+    await drain(settings, redis_url)
+    assert shop.stock_written[codes[0]] == Decimal(7)
+    assert [(e["sourceId"], e["outcome"]) for e in await _events(user, second)] == [(codes[0], "created")]
+    writes = shop.stock_writes
+    await start(user, the_link["id"], "stock")
+    await drain(settings, redis_url)
+    assert shop.stock_writes == writes
+
+
 class _Inbox:
     """A local SMTP server's mailbox."""
 

@@ -30,6 +30,8 @@ class BindingState:
     target_id: str | None
     content_hash: str | None
     state: str
+    #: JSON of what to write again (state ``failed`` of a record that will not be read again).
+    retry_payload: str | None = None
 
 
 class BindingStore:
@@ -83,12 +85,20 @@ class BindingStore:
         return found
 
     async def with_state(self, session: AsyncSession, state: str, limit: int) -> list[BindingState]:
+        """Up to ``limit`` bindings in ``state``, with their retry payloads, longest waiting first."""
         rows = await session.execute(
-            select(Binding.source_id, Binding.target_id, Binding.content_hash, Binding.state)
+            select(
+                Binding.source_id,
+                Binding.target_id,
+                Binding.content_hash,
+                Binding.state,
+                Binding.retry_payload,
+            )
             .where(*self._where(), Binding.state == state)
+            .order_by(Binding.synced_at, Binding.source_id)
             .limit(limit)
         )
-        return [BindingState(s, t, h, st) for s, t, h, st in rows.all()]
+        return [BindingState(s, t, h, st, p) for s, t, h, st, p in rows.all()]
 
     async def save(self, session: AsyncSession, states: Iterable[BindingState]) -> None:
         """Insert or update these bindings (by source id), one upsert per chunk, no read first."""
@@ -107,6 +117,7 @@ class BindingStore:
                 "content_hash": state.content_hash,
                 "state": state.state,
                 "synced_at": now,
+                "retry_payload": state.retry_payload,
             }
             for state in pending.values()
         ]
@@ -118,6 +129,7 @@ class BindingStore:
                 "content_hash": insert.excluded.content_hash,
                 "state": insert.excluded.state,
                 "synced_at": insert.excluded.synced_at,
+                "retry_payload": insert.excluded.retry_payload,
             },
         )
         for start in range(0, len(rows), _UPSERT_CHUNK):

@@ -27,6 +27,8 @@ class Binding(TenantScoped, Base):
     content_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     state: Mapped[str] = mapped_column(String(20), default="synced")
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: For a record read once (stock, fulfilment) whose write failed: what to write on the next run.
+    retry_payload: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Cursor(TenantScoped, Base):

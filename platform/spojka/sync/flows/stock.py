@@ -3,13 +3,17 @@
 The link's rule turns accounting's levels into one quantity per code: ``available`` (on hand minus
 reserved, or what accounting states as available) or ``on_hand``; from one warehouse, or the sum or
 maximum of several. Each code's last written value is kept as the binding's content hash, so a
-second run with nothing changed writes nothing.
+second run with nothing changed writes nothing. A write that fails keeps the level in its binding:
+an incremental read will not bring the code back, so the next run writes it again (unless accounting
+has a newer level for it by then).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+
+import msgspec
 
 from spojka.connector import capabilities as cap
 from spojka.connector.capabilities import WriteResult
@@ -25,6 +29,7 @@ PRICE_ENTITY = "price"
 STREAM = "stock"
 WRITE_BATCH = 1000
 FULL_SCAN_FROM = 2000
+RETRY_FAILED_LIMIT = 5000
 
 
 def quantity(level: StockLevel, rule: str) -> Decimal:
@@ -85,6 +90,10 @@ async def run_stock(ctx: FlowContext) -> None:
     stock_store = BindingStore(ctx.tenant_id, ctx.link_id, STOCK_ENTITY)
     price_store = BindingStore(ctx.tenant_id, ctx.link_id, PRICE_ENTITY)
     async with ctx.db.session(tenant_id=ctx.tenant_id) as session:
+        for store in (stock_store, price_store):
+            for failed in await store.with_state(session, "failed", RETRY_FAILED_LIMIT):
+                if failed.retry_payload is not None and failed.source_id not in merged:
+                    merged[failed.source_id] = msgspec.json.decode(failed.retry_payload, type=StockLevel)
         # A full read compares (nearly) every code: one scan of the link's bindings beats thousands
         # of IN-list lookups (see bench/README.md).
         if len(merged) > FULL_SCAN_FROM:
@@ -151,10 +160,28 @@ async def _write(
             if result is None or result.outcome == "failed":
                 message = result.message if result else "The e-shop gave no answer for this code."
                 ctx.recorder.record(
-                    entity, "failed", action="write", source_id=level.code, label=level.code, message=message
+                    entity,
+                    "failed",
+                    action="write",
+                    source_id=level.code,
+                    label=level.code,
+                    message=f"{message} It is written again on the next run.",
+                )
+                # The e-shop still holds what was last written: keep its hash, so the comparison
+                # stays true, and keep the level to write it again.
+                before = known.get(level.code)
+                states.append(
+                    BindingState(
+                        level.code,
+                        before.target_id if before else None,
+                        before.content_hash if before else None,
+                        "failed",
+                        retry_payload=msgspec.json.encode(level).decode(),
+                    )
                 )
                 continue
-            outcome: Outcome = "updated" if level.code in known else "created"
+            previous = known.get(level.code)
+            outcome: Outcome = "updated" if previous and previous.content_hash else "created"
             ctx.recorder.record(
                 entity,
                 outcome,

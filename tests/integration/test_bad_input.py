@@ -215,6 +215,14 @@ CASES = [
         ("everyminutes",),
     ),
     BadCase(
+        "unknown-time-zone",
+        lambda s: s.owner.patch(
+            f"/api/v1/links/{s.link['id']}", json={"flows": {"products": {"timeZone": "Mars/Olympus"}}}
+        ),
+        400,
+        ("time zone", "mars/olympus"),
+    ),
+    BadCase(
         "blank-name",
         lambda s: s.owner.patch("/api/v1/tenant", json={"name": "   "}),
         400,

@@ -7,6 +7,7 @@ products nightly, fulfilment every 15 minutes.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -48,9 +49,18 @@ class StockFlow(Input):
 
 class ProductsFlow(Input):
     enabled: bool = True
-    #: Hour of the nightly run, in the tenant's time zone (Europe/Prague by default).
+    #: Hour of the nightly run, in ``time_zone``.
     nightly_at_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 2
+    #: IANA time zone of the merchant (the nightly run follows its daylight saving time).
+    time_zone: Annotated[str, msgspec.Meta(max_length=64, examples=["Europe/Prague"])] = "Europe/Prague"
     store: Code | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            msg = f"unknown time zone {self.time_zone!r} (use an IANA name such as 'Europe/Prague')"
+            raise ValueError(msg) from exc
 
 
 class FulfilmentFlow(Input):

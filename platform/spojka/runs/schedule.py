@@ -11,6 +11,9 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as dt_time
+from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
@@ -52,16 +55,38 @@ def interval_seconds(flows: Flows, flow: str) -> int | None:
     return None
 
 
+def nightly_after(hour: int, time_zone: str, now: float) -> float:
+    """The first ``hour``:00 wall-clock time in ``time_zone`` after ``now`` (a Unix time)."""
+    zone = ZoneInfo(time_zone)
+    local = datetime.fromtimestamp(now, zone)
+    for days in range(3):
+        day = (local + timedelta(days=days)).date()
+        # An hour skipped by daylight saving time resolves to the hour after the change.
+        at = datetime.combine(day, dt_time(hour), tzinfo=zone).timestamp()
+        if at > now:
+            return at
+    raise AssertionError("unreachable: one of three days has the hour ahead")
+
+
 def first_due(flows: Flows, flow: str, now: float) -> float | None:
+    """When a flow just put on the schedule is first due: now, or the next nightly hour."""
     interval = interval_seconds(flows, flow)
     if interval is None:
         return None
     if flow == "products":
-        # Nightly at the chosen hour (UTC here; the tenant's zone comes with tenant settings).
-        today = now - now % DAY
-        at = today + flows.products.nightly_at_hour * 3600
-        return at if at > now else at + DAY
+        return nightly_after(flows.products.nightly_at_hour, flows.products.time_zone, now)
     return now
+
+
+def next_due(flows: Flows, flow: str, now: float) -> float | None:
+    """When a flow that is due at ``now`` is due again (``None``: off)."""
+    interval = interval_seconds(flows, flow)
+    if interval is None:
+        return None
+    if flow == "products":
+        # Not now + 24 h: that drifts with late ticks and across daylight saving time.
+        return nightly_after(flows.products.nightly_at_hour, flows.products.time_zone, now)
+    return now + interval
 
 
 async def schedule_link(

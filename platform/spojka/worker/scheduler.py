@@ -40,7 +40,7 @@ from spojka.runs.schedule import (
     SCHEDULE_KEY,
     Due,
     due,
-    interval_seconds,
+    next_due,
     schedule_links,
 )
 from spojka.sync.runner import Engine
@@ -80,15 +80,15 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 class TickPlan:
     """What a tick does with each due flow."""
 
-    #: Due flows to run, with the seconds until each is due again.
-    queue: list[tuple[Due, int]] = field(default_factory=list)
+    #: Due flows to run, with when each is due again.
+    queue: list[tuple[Due, float]] = field(default_factory=list)
     #: Flows that are off or paused: off the schedule.
     drop: list[Due] = field(default_factory=list)
     #: Links not (yet) visible: looked at again later.
     later: list[Due] = field(default_factory=list)
 
 
-async def plan_runs(session: AsyncSession, items: Sequence[Due], plan: TickPlan) -> None:
+async def plan_runs(session: AsyncSession, items: Sequence[Due], plan: TickPlan, now: float) -> None:
     """Sort ``items`` into ``plan`` and insert a queued run for each flow to run that has none
     waiting, in the caller's transaction: a few statements, however many items."""
     links: dict[uuid.UUID, tuple[uuid.UUID, Any, bool]] = {}
@@ -106,11 +106,11 @@ async def plan_runs(session: AsyncSession, items: Sequence[Due], plan: TickPlan)
             plan.later.append(item)
             continue
         tenant_id, flows, paused = found
-        interval = interval_seconds(flows, item.flow)
-        if tenant_id != item.tenant_id or paused or interval is None:
+        again = next_due(flows, item.flow, now)
+        if tenant_id != item.tenant_id or paused or again is None:
             plan.drop.append(item)
             continue
-        plan.queue.append((item, interval))
+        plan.queue.append((item, again))
         to_run.append(item)
     waiting: set[tuple[uuid.UUID, str]] = set()
     for chunk in _chunks(list({i.link_id for i in to_run})):
@@ -118,7 +118,7 @@ async def plan_runs(session: AsyncSession, items: Sequence[Due], plan: TickPlan)
             select(Run.link_id, Run.flow).where(Run.link_id.in_(chunk), Run.status == "queued")
         )
         waiting.update((link_id, flow) for link_id, flow in rows.all())
-    now = utcnow()
+    queued_at = utcnow()
     new_runs = [
         {
             "id": new_id(),
@@ -127,7 +127,7 @@ async def plan_runs(session: AsyncSession, items: Sequence[Due], plan: TickPlan)
             "flow": item.flow,
             "trigger": "schedule",
             "status": "queued",
-            "queued_at": now,
+            "queued_at": queued_at,
         }
         for item in to_run
         if (item.link_id, item.flow) not in waiting
@@ -183,14 +183,14 @@ async def tick(
     plan = TickPlan()
     if await _can_see_every_tenant(admin_db):
         async with admin_db.session() as session:
-            await plan_runs(session, items, plan)
+            await plan_runs(session, items, plan, now)
     else:
         by_tenant: OrderedDict[uuid.UUID, list[Due]] = OrderedDict()
         for item in items:
             by_tenant.setdefault(item.tenant_id, []).append(item)
         for tenant_id, tenant_items in by_tenant.items():
             async with engine.db.session(tenant_id=tenant_id) as session:
-                await plan_runs(session, tenant_items, plan)
+                await plan_runs(session, tenant_items, plan, now)
     # The runs are committed before their jobs exist: a crash in between leaves queued runs whose
     # flows are still due, and the next tick queues their jobs.
     limit = asyncio.Semaphore(_ENQUEUE_CONCURRENCY)
@@ -201,8 +201,8 @@ async def tick(
 
     await asyncio.gather(*(enqueue(item) for item, _ in plan.queue))
     async with pool.pipeline(transaction=False) as pipe:
-        for item, interval in plan.queue:
-            pipe.zadd(SCHEDULE_KEY, {item.member: now + interval}, xx=True)
+        for item, again in plan.queue:
+            pipe.zadd(SCHEDULE_KEY, {item.member: again}, xx=True)
         for item in plan.later:
             pipe.zadd(SCHEDULE_KEY, {item.member: now + RETRY_MISSING_SECONDS}, xx=True)
         if plan.drop:

@@ -53,6 +53,9 @@ class Engine:
 
 @dataclass(frozen=True, slots=True)
 class RunResult:
+    """How a run ended: a run status, or ``gone`` when there was nothing to run (the run was
+    finished by another worker, or it or its link was deleted)."""
+
     status: str
     #: Flows to start next on the same link (e.g. ``stock`` after ``orders`` changed accounting).
     follow_ups: frozenset[str] = frozenset()
@@ -100,7 +103,7 @@ async def execute_run(
     every other error ends the run as failed with a message for the merchant."""
     started = await _start(engine, tenant_id, run_id)
     if started is None:
-        return RunResult(status="skipped")
+        return RunResult(status="gone")
     run, link = started
     if link.paused:
         await _finish(engine, tenant_id, run_id, "failed", "The link is paused; resume it to run its flows.")

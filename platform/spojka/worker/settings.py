@@ -8,6 +8,7 @@ from arq.cron import CronJob, cron
 from arq.typing import WorkerCoroutine
 from arq.worker import Function, func
 
+from spojka.connector.http import use_shared_limits
 from spojka.connector.registry import Registry
 from spojka.db import Database
 from spojka.embedded_redis import arq_settings, resolve_redis_url
@@ -15,6 +16,7 @@ from spojka.notifications.mailer import Mailer
 from spojka.queue import DEFAULT_QUEUE_NAME, deserialize_job, serialize_job, worker_health_key
 from spojka.settings import Settings
 from spojka.sync.runner import Engine
+from spojka.sync.shared_limits import RedisSharedLimits
 from spojka.vault import SecretStore, load_key_ring
 from spojka.worker.flow_job import run_flow
 from spojka.worker.jobs import ping
@@ -74,8 +76,11 @@ def worker_settings(
             redis=ctx["redis"],
             public_url=settings.effective_public_url,
         )
+        # Several workers may serve one connection: its rate limits are kept in Redis for all.
+        use_shared_limits(RedisSharedLimits(ctx["redis"]))
 
     async def on_shutdown(ctx: dict[Any, Any]) -> None:
+        use_shared_limits(None)
         db = ctx.pop("db", None)
         admin_db = ctx.pop("admin_db", None)
         if isinstance(admin_db, Database) and admin_db is not db:

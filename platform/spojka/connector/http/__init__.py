@@ -27,9 +27,11 @@ from spojka.connector.http.limits import (
     Clock,
     ConnectionLimiter,
     LeakyBucket,
+    SharedLimits,
     Sleep,
     limiter_for,
     parse_bucket_filling,
+    use_shared_limits,
 )
 from spojka.connector.http.redaction import (
     DEFAULT_SECRET_NAMES,
@@ -59,6 +61,7 @@ __all__ = (
     "Params",
     "RequestOptions",
     "RetryPolicy",
+    "SharedLimits",
     "Sleep",
     "is_secret_name",
     "limiter_for",
@@ -67,4 +70,5 @@ __all__ = (
     "parse_retry_after",
     "redact_headers",
     "redact_url",
+    "use_shared_limits",
 )

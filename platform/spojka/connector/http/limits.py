@@ -5,6 +5,11 @@ leaks ``leak_per_second``, and a request waits until its drops fit. The remote m
 (its drops are computed after the fact, from the response size): :meth:`ConnectionLimiter.observe_bucket`
 takes its view, and a ``Retry-After`` pauses every request of the connection, not just the one
 that was refused.
+
+Those limits hold within one process. Where a connection is served by several worker processes,
+the platform registers a :class:`SharedLimits` backend (:func:`use_shared_limits`, kept in Redis):
+every limiter made afterwards also takes a connection-wide concurrency slot and asks the shared
+bucket before each request, so the workers together stay within the remote's limits.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Final
+from contextlib import AbstractAsyncContextManager
+from typing import Final, Protocol, runtime_checkable
 
 from spojka.connector.spec import RateLimit
 
@@ -23,10 +29,12 @@ __all__ = (
     "Clock",
     "ConnectionLimiter",
     "LeakyBucket",
+    "SharedLimits",
     "Sleep",
     "WaitTooLong",
     "limiter_for",
     "parse_bucket_filling",
+    "use_shared_limits",
 )
 
 Clock = Callable[[], float]
@@ -95,19 +103,73 @@ class LeakyBucket:
         self._level = max(self._level, filling)
 
 
+@runtime_checkable
+class SharedLimits(Protocol):
+    """Limits kept outside the process, shared by every worker of a connection (``key``)."""
+
+    def concurrency(self, key: str, limit: int) -> AbstractAsyncContextManager[None]:
+        """Hold one of the ``limit`` connection-wide request slots of ``key`` for the block."""
+        ...
+
+    async def reserve(
+        self,
+        key: str,
+        *,
+        size: float | None,
+        leak_per_second: float | None,
+        cost: float,
+        observed: float | None = None,
+        pause_seconds: float = 0.0,
+    ) -> float:
+        """Pour ``cost`` drops into the shared bucket if they fit and no pause holds: returns 0.
+        Otherwise pour nothing and return the seconds to wait before asking again. ``observed``
+        (the remote's reported filling) and ``pause_seconds`` (a ``Retry-After``) are applied
+        first. Without ``size`` and ``leak_per_second`` only the pause counts."""
+        ...
+
+
+# One per event loop, like the limiters: the backend's Redis client belongs to its loop.
+_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SharedLimits] = weakref.WeakKeyDictionary()
+
+
+def use_shared_limits(backend: SharedLimits | None) -> None:
+    """Make (or stop making) the limiters of the running event loop connection-wide.
+
+    The platform calls it when a worker or the API starts; limiters made before keep their mode.
+    """
+    loop = asyncio.get_running_loop()
+    if backend is None:
+        _SHARED.pop(loop, None)
+    else:
+        _SHARED[loop] = backend
+    _REGISTRIES.pop(loop, None)
+
+
 class ConnectionLimiter:
-    """The limits of one connection, shared by all its clients in this process (and event loop).
+    """The limits of one connection, shared by all its clients in this process (and event loop),
+    and across processes when made with a ``key`` and a :class:`SharedLimits` backend.
 
     ``max_concurrency`` requests at a time; a :class:`LeakyBucket` if the limit names both a bucket
     size and a leak rate; a pause that every request honours after the remote said ``Retry-After``.
     """
 
     def __init__(
-        self, limits: RateLimit, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+        self,
+        limits: RateLimit,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        key: str | None = None,
+        shared: SharedLimits | None = None,
     ) -> None:
         self.limits = limits
         self._clock = clock
         self._sleep = sleep
+        self._key = key
+        self._shared = shared if key is not None else None
+        # The remote's bucket filling seen since the last shared reservation, passed on with the next.
+        self._observed: float | None = None
+        self._background: set[asyncio.Task[float]] = set()
         self._semaphore = asyncio.Semaphore(limits.max_concurrency) if limits.max_concurrency else None
         self.bucket = (
             LeakyBucket(limits.bucket_size, limits.leak_per_second, clock)
@@ -126,10 +188,21 @@ class ConnectionLimiter:
         if capacity and capacity != self.bucket.size:
             filling = filling * self.bucket.size / capacity
         self.bucket.observe(filling)
+        if self._shared is not None:
+            self._observed = max(self._observed or 0.0, filling)
 
     def pause(self, seconds: float) -> None:
         """Hold back every request of this connection for ``seconds`` (the remote asked us to)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+        if self._shared is not None and self._key is not None:
+            # The other processes must hear it now, not after this one's own wait.
+            task = asyncio.get_running_loop().create_task(
+                self._shared.reserve(
+                    self._key, size=None, leak_per_second=None, cost=0, pause_seconds=seconds
+                )
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     @property
     def idle(self) -> bool:
@@ -152,12 +225,20 @@ class ConnectionLimiter:
         self._users += 1
         try:
             async with self._semaphore if self._semaphore is not None else contextlib.nullcontext():
-                await self._wait_turn(cost, deadline)
-                yield
+                if self._shared is not None and self._key is not None and self.limits.max_concurrency:
+                    async with self._shared.concurrency(self._key, self.limits.max_concurrency):
+                        await self._wait_turn(cost, deadline)
+                        yield
+                else:
+                    await self._wait_turn(cost, deadline)
+                    yield
         finally:
             self._users -= 1
 
     async def _wait_turn(self, cost: float, deadline: Callable[[], float] | None) -> None:
+        if self._shared is not None and self._key is not None:
+            await self._wait_shared_turn(self._shared, self._key, cost, deadline)
+            return
         if self.bucket is None and self._paused_until <= self._clock():
             return
         async with self._turn:
@@ -171,6 +252,30 @@ class ConnectionLimiter:
                 await self._sleep(wait)
             if self.bucket is not None:
                 self.bucket.pour(cost)
+
+    async def _wait_shared_turn(
+        self, shared: SharedLimits, key: str, cost: float, deadline: Callable[[], float] | None
+    ) -> None:
+        async with self._turn:
+            while True:
+                now = self._clock()
+                wait = self._paused_until - now
+                if wait <= _TOLERANCE:
+                    observed, self._observed = self._observed, None
+                    wait = await shared.reserve(
+                        key,
+                        size=self.bucket.size if self.bucket else None,
+                        leak_per_second=self.bucket.leak_per_second if self.bucket else None,
+                        cost=cost,
+                        observed=observed,
+                    )
+                    if wait <= _TOLERANCE:
+                        if self.bucket is not None:
+                            self.bucket.pour(cost)
+                        return
+                if deadline is not None and now + wait > deadline():
+                    raise WaitTooLong(wait)
+                await self._sleep(wait)
 
 
 # One registry per event loop: asyncio primitives cannot be shared across loops, and a process
@@ -190,12 +295,13 @@ def limiter_for(
     object whatever they pass, except that changed ``limits`` (the connector's spec changed) replace
     an idle limiter.
     """
-    registry = _REGISTRIES.setdefault(asyncio.get_running_loop(), {})
+    loop = asyncio.get_running_loop()
+    registry = _REGISTRIES.setdefault(loop, {})
     limiter = registry.get(limit_key)
     if limiter is not None and (limiter.limits == limits or not limiter.idle):
         return limiter
     for key in [k for k, v in registry.items() if v.idle]:
         del registry[key]
-    limiter = ConnectionLimiter(limits, clock=clock, sleep=sleep)
+    limiter = ConnectionLimiter(limits, clock=clock, sleep=sleep, key=limit_key, shared=_SHARED.get(loop))
     registry[limit_key] = limiter
     return limiter

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.support.databases import autocommit
+
 PG_URL = os.environ.get("SPOJKA_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("SPOJKA_TEST_REDIS_URL", "")
 REQUIRE_SERVICES = os.environ.get("SPOJKA_TEST_REQUIRE_SERVICES") == "1"
@@ -57,23 +59,10 @@ class DatabaseUnderTest:
         return self.owner_url.startswith("postgresql")
 
 
-async def _admin_execute(url: str, statement: str) -> None:
-    from sqlalchemy import text
-
-    from spojka.db.engine import create_engine
-
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 def _create_pg_database() -> DatabaseUnderTest:
     name = new_database_name()
     try:
-        asyncio.run(_admin_execute(PG_URL, f'CREATE DATABASE "{name}"'))
+        asyncio.run(autocommit(PG_URL, f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         pytest.fail(f"cannot reach PostgreSQL at SPOJKA_TEST_DATABASE_URL: {exc}", pytrace=False)
     return DatabaseUnderTest(owner_url_for(PG_URL, name), runtime_url_for(PG_URL, name))
@@ -94,7 +83,7 @@ def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database
     yield db
     if db.is_postgres:
         name = make_url(db.owner_url).database
-        asyncio.run(_admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(autocommit(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from spojka.app import AppOptions, create_app
 from spojka.connector import RetriableError
@@ -64,6 +64,7 @@ from tests.conftest import (
 )
 from tests.integration.conftest import KEY_ENTRY, make_settings
 from tests.support.api import ApiUser
+from tests.support.databases import autocommit
 from tests.support.remote_memory import MemoryFacade, remote_books, remote_shop
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -542,17 +543,6 @@ async def test_a_webhook_and_a_poll_for_the_same_order_write_it_once(world: Worl
 
 
 # -- 3. Redis loses the queue ---------------------------------------------------------------------
-async def _admin_execute(url: str, statement: str) -> None:
-    from spojka.db.engine import create_engine
-
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 async def own_database(tmp_path: Path) -> AsyncIterator[DatabaseUnderTest]:
     """A database of this test's own: the scheduler's rebuild reads every link there is, and other
@@ -561,7 +551,7 @@ async def own_database(tmp_path: Path) -> AsyncIterator[DatabaseUnderTest]:
 
     if PG_URL:
         name = new_database_name()
-        await _admin_execute(PG_URL, f'CREATE DATABASE "{name}"')
+        await autocommit(PG_URL, f'CREATE DATABASE "{name}"')
         db = DatabaseUnderTest(owner_url_for(PG_URL, name), runtime_url_for(PG_URL, name))
     else:
         path = tmp_path / "own.db"
@@ -570,7 +560,7 @@ async def own_database(tmp_path: Path) -> AsyncIterator[DatabaseUnderTest]:
     await asyncio.to_thread(grant_runtime_role, db.owner_url, db.runtime_url)
     yield db
     if PG_URL:
-        await _admin_execute(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await autocommit(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def kill_redis_and_lose_its_data(server: EmbeddedRedis) -> EmbeddedRedis:

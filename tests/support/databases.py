@@ -8,13 +8,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from spojka.db.engine import create_engine
 from spojka.db.migrate import grant_runtime_role, upgrade
-from tests.conftest import DatabaseUnderTest
+
+if TYPE_CHECKING:  # tests.conftest imports this module
+    from tests.conftest import DatabaseUnderTest
 
 
 @dataclass(frozen=True)

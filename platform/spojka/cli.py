@@ -105,6 +105,14 @@ def run() -> None:
     sys.exit(run_all(settings))
 
 
+@main.command(name="settings")
+def settings_command() -> None:
+    """Print every SPOJKA_* setting with its default and meaning (Markdown)."""
+    from spojka.settings import settings_markdown
+
+    click.echo(settings_markdown())
+
+
 @main.command()
 @click.argument("name")
 @click.option("--port", default=0, type=int, help="Port to listen on (default: any free port).")

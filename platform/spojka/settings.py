@@ -181,3 +181,18 @@ def settings_reference() -> list[tuple[str, str, str]]:
         default = "" if f.default is dataclasses.MISSING else str(f.default)
         rows.append((ENV_PREFIX + f.name.upper(), default, str(f.metadata.get("doc", ""))))
     return rows
+
+
+REFERENCE_START = "<!-- settings-reference:start -->"
+REFERENCE_END = "<!-- settings-reference:end -->"
+
+
+def settings_markdown() -> str:
+    """The configuration reference as a Markdown table (docs/operators.md holds a copy between
+    :data:`REFERENCE_START` and :data:`REFERENCE_END`; a test keeps the two equal)."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, default, doc in settings_reference():
+        shown = f"`{default}`" if default else "(empty)"
+        escaped = doc.replace("|", "\\|")
+        lines.append(f"| `{name}` | {shown} | {escaped} |")
+    return "\n".join(lines)

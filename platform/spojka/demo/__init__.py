@@ -1,0 +1,1 @@
+"""``spojka demo``: the platform with a simulated shop and accounting company, live."""

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
 from importlib.metadata import entry_points
 
 import click
 import uvicorn
 
-from spojka.connector.simulation import GROUP, Simulation
+from spojka.connector.simulation import GROUP, Simulation, listening_socket
 
 
 def load_simulation(name: str, *, seed: int = 0) -> Simulation:
@@ -29,7 +28,8 @@ def load_simulation(name: str, *, seed: int = 0) -> Simulation:
 def serve_simulator(name: str, *, host: str, port: int, seed: int) -> int:
     """Serve until interrupted; the announcement goes out once the socket listens."""
     simulation = load_simulation(name, seed=seed)
-    listener = socket.create_server((host, port))
+    listener = listening_socket(host, port)
+    listener.listen()
     bound_port = listener.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown_host}:{bound_port}"

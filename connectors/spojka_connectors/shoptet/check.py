@@ -19,21 +19,27 @@ from typing import Any, Final, Literal
 import httpx
 import msgspec
 
-from spojka.connector import CheckResult, ConnectorSpec
+from spojka.connector import CheckResult, ConfigError, ConnectorError, MemoryState
+from spojka.connector.http import RetryPolicy
 from spojka_connectors.shoptet.client import (
+    ACCESS_TOKEN_HEADER,
     DEFAULT_TIMEOUT,
     MISSING_MODULE,
     NO_RIGHTS,
+    TOKEN_HEADER,
     ShoptetClient,
     ShoptetResponse,
     ShoptetUnreachableError,
 )
-from spojka_connectors.shoptet.spec import SPEC, SettingsError, ShoptetSettings
+from spojka_connectors.shoptet.oauth import AccessTokens
+from spojka_connectors.shoptet.spec import SettingsError, ShoptetSettings
 
 log = logging.getLogger(__name__)
 
 # The platform gives a check 30 seconds; the probes stop early enough to answer within it.
 PROBE_BUDGET_SECONDS: Final = 12.0
+# A check answers a person waiting: one retry at most, and no long waits for the bucket.
+CHECK_RETRY: Final = RetryPolicy(attempts=2, budget=8.0)
 
 Access = Literal["granted", "missing", "module-missing", "unverified"]
 
@@ -86,26 +92,6 @@ class _Stocks(msgspec.Struct):
     stocks: list[_Stock]
 
 
-class ShoptetConnector:
-    """The Shoptet e-shop connector (so far: its self-description and the connection check)."""
-
-    def __init__(
-        self,
-        *,
-        http_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.spec: ConnectorSpec = SPEC
-        self._timeout = http_timeout
-        self._transport = transport
-
-    async def check(self, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> CheckResult:
-        """Try the settings and the API token against the e-shop; answer in plain words."""
-        return await check_connection(
-            settings, credentials, http_timeout=self._timeout, transport=self._transport
-        )
-
-
 async def check_connection(
     settings: Mapping[str, Any],
     credentials: Mapping[str, str],
@@ -118,9 +104,12 @@ async def check_connection(
         cfg = ShoptetSettings.from_mapping(settings)
     except SettingsError as exc:
         return CheckResult(ok=False, message=str(exc))
-    token = credentials.get("apiToken") or ""
+    token = credentials.get("apiToken") or credentials.get("oauthToken") or ""
     if not token:
-        return CheckResult(ok=False, message="No API token is set. Enter the e-shop's private API token.")
+        return CheckResult(
+            ok=False,
+            message="No API token is set. Enter the e-shop's private API token, or install the add-on.",
+        )
     if not (token.isascii() and token.isprintable()) or " " in token:
         return CheckResult(
             ok=False,
@@ -129,20 +118,49 @@ async def check_connection(
                 "Copy it again from the e-shop administration."
             ),
         )
-    async with ShoptetClient(cfg.api_url, token, timeout=http_timeout, transport=transport) as api:
+    header = TOKEN_HEADER
+    if not credentials.get("apiToken"):
+        try:
+            token, header = await _access_token(cfg, token, transport), ACCESS_TOKEN_HEADER
+        except ConnectorError as exc:
+            return CheckResult(ok=False, message=exc.message)
+    async with ShoptetClient(
+        cfg.api_url, token, header=header, retry=CHECK_RETRY, timeout=http_timeout, transport=transport
+    ) as api:
         try:
             result = await _check(api, cfg)
         except ShoptetUnreachableError as exc:
-            result = CheckResult(
-                ok=False,
-                message=(
-                    f"Cannot reach the Shoptet API at {cfg.api_url}: {exc.reason}. "
-                    "Check the API address, or try again later."
-                ),
-                details={"apiUrl": cfg.api_url, "reason": exc.reason},
-            )
+            result = _unreachable(cfg, exc)
     log.info("shoptet connection check: ok=%s", result.ok)
     return result
+
+
+def _unreachable(cfg: ShoptetSettings, exc: ShoptetUnreachableError) -> CheckResult:
+    details: dict[str, Any] = {"apiUrl": cfg.api_url, "reason": exc.reason}
+    if exc.status is not None:
+        details["status"] = exc.status
+    if exc.status == 429:
+        wait = exc.retry_after
+        when = f"in {wait:.0f} s" if wait is not None and wait >= 1 else "in a minute"
+        message = f"Shoptet is limiting requests for this token right now (HTTP 429); try again {when}."
+    elif exc.status == 503:
+        message = "Shoptet is under maintenance (HTTP 503). Try again in a few minutes."
+    else:
+        message = (
+            f"Cannot reach the Shoptet API at {cfg.api_url}: {exc.reason}. "
+            "Check the API address, or try again later."
+        )
+    return CheckResult(ok=False, message=message, details=details)
+
+
+async def _access_token(
+    cfg: ShoptetSettings, oauth_token: str, transport: httpx.AsyncBaseTransport | None
+) -> str:
+    """An add-on access token for the check (kept nowhere: the check has no connection state)."""
+    if cfg.oauth_server_url is None:
+        msg = "Add-on mode needs the OAuth server address in the settings (oauthServerUrl)."
+        raise ConfigError(msg)
+    return await AccessTokens(cfg.oauth_server_url, oauth_token, MemoryState(), transport=transport).current()
 
 
 async def _check(api: ShoptetClient, cfg: ShoptetSettings) -> CheckResult:

@@ -1,34 +1,43 @@
-"""A small client for the Shoptet REST API: authentication headers, the response envelope, errors.
+"""The Shoptet REST API over the SDK's :class:`ConnectorHttpClient`: auth header, envelope, errors.
 
-Every JSON answer of the API has the same envelope: ``{"data": ..., "errors": [...] | null,
-"metadata": {"requestId": ...}}``; an error item is ``{"errorCode", "message", "instance"}``.
+Limits, retries (429 with ``Retry-After`` dates, 423, 503, dropped connections), bucket pacing from
+``X-RateLimit-Bucket-Filling`` and the one renewal after a 401 are the SDK client's; this module only
+adds what is Shoptet's. Every JSON answer has the same envelope: ``{"data": ..., "errors": [...] |
+null, "metadata": {"requestId": ...}}``; an error item is ``{"errorCode", "message", "instance"}``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-import socket
-import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Self
 
 import httpx
 import msgspec
 
+from spojka.connector import AuthExpiredError, FatalError, RateLimit, RetriableError
+from spojka.connector.http import ConnectionLimiter, ConnectorHttpClient, Params, RetryPolicy
+
 TOKEN_HEADER: Final = "Shoptet-Private-API-Token"  # noqa: S105 (a header name)
+ACCESS_TOKEN_HEADER: Final = "Shoptet-Access-Token"  # noqa: S105 (a header name)
+BUCKET_HEADER: Final = "X-RateLimit-Bucket-Filling"
 # The OpenAPI file declares Content-Type as a required request header, default application/json.
 CONTENT_TYPE: Final = "application/json"
-USER_AGENT: Final = "Spojka"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=5.0)
 
 NO_RIGHTS: Final = "invalid-token-no-rights"
 MISSING_MODULE: Final = "missing-module"
+EXPIRED_TOKEN: Final = "expired-token"  # noqa: S105 (an error code)
 
 _MAX_REMOTE_MESSAGE = 300
 # Shoptet quotes a shortened token in some messages ("afd..123"); such fragments never reach a user.
 _QUOTED_TOKEN_FRAGMENT = re.compile(r"\"[^\"\s]*\.\.[^\"\s]*\"|'[^'\s]*\.\.[^'\s]*'")
+# Stock quantities go as JSON numbers; msgspec writes Decimal as a number without losing digits.
+_NUMBER_ENCODER: Final = msgspec.json.Encoder(decimal_format="number")
 
 
 class ApiError(msgspec.Struct, rename="camel"):
@@ -64,6 +73,10 @@ class ShoptetResponse:
         return list(self.envelope.errors or []) if self.envelope else []
 
     @property
+    def data(self) -> Any:
+        return self.envelope.data if self.envelope else None
+
+    @property
     def request_id(self) -> str | None:
         if self.envelope and self.envelope.metadata and self.envelope.metadata.request_id:
             return self.envelope.metadata.request_id
@@ -74,11 +87,13 @@ class ShoptetResponse:
 
 
 class ShoptetUnreachableError(Exception):
-    """No HTTP answer at all: DNS, refused connection, TLS failure or timeout."""
+    """No usable answer: DNS, refused connection, timeout, or a limit that outlasted the retries."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -95,27 +110,45 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _describe_transport_error(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "no answer in time"
-    if not isinstance(exc, httpx.ConnectError):
-        return "the connection broke off"
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ConnectionRefusedError):
-            return "the connection was refused (nothing listens at that address and port)"
-        if isinstance(cause, socket.gaierror):
-            return "the host name could not be resolved"
-        if isinstance(cause, ssl.SSLError):
-            return "the secure (TLS) connection failed"
-        cause = cause.__cause__ or cause.__context__
-    return "the connection failed"
+def fingerprint(secret: str) -> str:
+    """A short, non-reversible name for a token: Shoptet's limits are per token."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+def encode_json(body: Any) -> bytes:
+    """JSON with ``Decimal`` as numbers (``PATCH /api/stocks/.../movements`` wants numbers)."""
+    return _NUMBER_ENCODER.encode(body)
+
+
+def parse_envelope(body: bytes) -> Envelope | None:
+    try:
+        envelope = msgspec.json.decode(body, type=Envelope)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    # Any JSON object decodes into the all-optional envelope; a real one carries data or errors.
+    if envelope.data is None and envelope.errors is None and envelope.metadata is None:
+        return None
+    return envelope
+
+
+# The last 401 answer seen by the running task (on_response runs in the task that sent the request).
+_REFUSAL: ContextVar[httpx.Response | None] = ContextVar("shoptet_refusal", default=None)
+
+
+def _remember_refusal(response: httpx.Response, _: ConnectionLimiter) -> None:
+    _REFUSAL.set(response if response.status_code == 401 else None)
+
+
+#: Renews the credential after a 401; returns the new header (name, value) or ``None`` if it cannot.
+Renew = Callable[[], Awaitable[tuple[str, str] | None]]
 
 
 class ShoptetClient:
-    """An ``async with`` HTTP client bound to one e-shop's token.
+    """An ``async with`` client of one e-shop's API, authorised by one token header.
 
-    It never logs or returns the token; error texts from the remote pass through :func:`scrub`.
+    ``renew`` (add-on mode) is called once after a 401 to fetch a new access token; ``limit_id``
+    names whose limits these are (default: the token's fingerprint). The token never
+    appears in a log or an error; remote texts pass through :func:`scrub`.
     """
 
     def __init__(
@@ -123,25 +156,36 @@ class ShoptetClient:
         api_url: str,
         token: str,
         *,
+        header: str = TOKEN_HEADER,
+        limits: RateLimit | None = None,
+        retry: RetryPolicy | None = None,
+        renew: Renew | None = None,
+        limit_id: str | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self._token = token
-        self._http = httpx.AsyncClient(
+        self._secrets = [token]
+        self._header = header
+        self._renew = renew
+        self._http = ConnectorHttpClient(
             base_url=self.api_url,
-            headers={
-                TOKEN_HEADER: token,
-                "Content-Type": CONTENT_TYPE,
-                "Accept": CONTENT_TYPE,
-                "User-Agent": USER_AGENT,
-            },
+            name="Shoptet",
+            limits=limits,
+            # Shoptet's limits are per token (and per e-shop): clients of one token share them.
+            limit_key=f"shoptet:{self.api_url}:{limit_id or fingerprint(token)}",
+            headers={header: token, "Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE},
             timeout=timeout,
+            retry=retry,
+            secret_headers=(TOKEN_HEADER, ACCESS_TOKEN_HEADER),
+            bucket_header=BUCKET_HEADER,
+            on_unauthorized=self._on_unauthorized if renew is not None else None,
+            on_response=_remember_refusal,
             transport=transport,
-            follow_redirects=False,
         )
 
-    async def __aenter__(self) -> ShoptetClient:
+    async def __aenter__(self) -> Self:
+        await self._http.__aenter__()
         return self
 
     async def __aexit__(
@@ -153,37 +197,108 @@ class ShoptetClient:
         await self._http.aclose()
 
     def scrub(self, text: str) -> str:
-        return scrub(text, (self._token,))
+        return scrub(text, self._secrets)
 
-    async def get(
+    async def _on_unauthorized(self) -> bool:
+        assert self._renew is not None
+        renewed = await self._renew()
+        if renewed is None:
+            return False
+        name, value = renewed
+        self._secrets.append(value)
+        self._http.headers[name] = value
+        return True
+
+    async def request(
         self,
+        method: str,
         path: str,
-        params: Mapping[str, str | int] | None = None,
         *,
+        params: Params | None = None,
+        body: Any = None,
         request_timeout: float | None = None,
     ) -> ShoptetResponse:
-        """GET ``path`` (e.g. ``/api/eshop``); raise :class:`ShoptetUnreachableError` if nothing answered."""
-        request = self._http.build_request("GET", path, params=dict(params) if params else None)
-        if request_timeout is not None:
-            limit = httpx.Timeout(request_timeout, connect=min(request_timeout, 5.0))
-            request.extensions["timeout"] = limit.as_dict()
+        """Send one request; any answer comes back as a :class:`ShoptetResponse`.
+
+        Raises :class:`ShoptetUnreachableError` when no answer came (after the SDK's retries),
+        :class:`~spojka.connector.errors.AuthExpiredError` for a 401 that renewal could not cure.
+        """
+        content = encode_json({"data": body}) if body is not None else None
         try:
-            response = await self._http.send(request)
-        except httpx.TransportError as exc:
-            raise ShoptetUnreachableError(_describe_transport_error(exc)) from None
+            response = await self._http.request(
+                method,
+                path,
+                params=params,
+                content=content,
+                timeout=request_timeout,
+                # PATCHes here set absolute values (stock levels, statuses, notes): repeating one is harmless.
+                retry_unsafe=method in ("PATCH", "GET"),
+            )
+        except AuthExpiredError:
+            # The SDK raises on a 401 it could not cure; its body says why (expired, missing header).
+            refused = _REFUSAL.get()
+            if refused is None:
+                raise
+            response = refused
+        except RetriableError as exc:
+            raise ShoptetUnreachableError(
+                self.scrub(exc.message), status=exc.details.get("status"), retry_after=exc.retry_after
+            ) from None
         return ShoptetResponse(
             status=response.status_code,
-            envelope=_parse_envelope(response.content),
+            envelope=parse_envelope(response.content),
             headers={k.lower(): v for k, v in response.headers.items()},
         )
 
+    async def get(
+        self, path: str, params: Params | None = None, *, request_timeout: float | None = None
+    ) -> ShoptetResponse:
+        """GET ``path`` (e.g. ``/api/eshop``)."""
+        return await self.request("GET", path, params=params, request_timeout=request_timeout)
 
-def _parse_envelope(body: bytes) -> Envelope | None:
-    try:
-        envelope = msgspec.json.decode(body, type=Envelope)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    # Any JSON object decodes into the all-optional envelope; a real one carries data or errors.
-    if envelope.data is None and envelope.errors is None and envelope.metadata is None:
-        return None
-    return envelope
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        ok: Iterable[int] = (200,),
+    ) -> ShoptetResponse:
+        """Like :meth:`request`, for the sessions: a status outside ``ok`` becomes a connector error.
+
+        403 (rights) and other refusals are :class:`FatalError` with the remote's words; no answer is
+        :class:`RetriableError` so that the engine comes back later.
+        """
+        try:
+            response = await self.request(method, path, params=params, body=body)
+        except ShoptetUnreachableError as exc:
+            raise RetriableError(exc.reason, retry_after=exc.retry_after) from None
+        if response.status in set(ok):
+            return response
+        raise self.failure(response, f"{method} {path}")
+
+    def failure(self, response: ShoptetResponse, what: str) -> Exception:
+        """The connector error for an unexpected answer."""
+        words = self.scrub(" ".join(e.message for e in response.errors if e.message)) or "no error message"
+        details: dict[str, Any] = {
+            "status": response.status,
+            "errorCodes": [e.error_code for e in response.errors],
+            "requestId": response.request_id,
+        }
+        if response.status == 401:
+            return AuthExpiredError(
+                "Shoptet no longer accepts the API token: reconnect the e-shop or enter a new token.",
+                details=details,
+            )
+        if response.status == 403 and response.has_error(NO_RIGHTS):
+            return FatalError(
+                f"The API token lacks the rights for {what}: in the e-shop administration, under Access "
+                "to API, give the token this endpoint group.",
+                details=details,
+            )
+        if response.status >= 500:
+            return RetriableError(
+                f"Shoptet failed on {what} (HTTP {response.status}): {words}", details=details
+            )
+        return FatalError(f"Shoptet refused {what} (HTTP {response.status}): {words}", details=details)

@@ -7,13 +7,19 @@ authentication, rate limiting, server response format).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
 
 from spojka.connector import ConnectorSpec, RateLimit
+from spojka.connector import capabilities as cap
 
 DEFAULT_API_URL: Final = "https://api.myshoptet.com"
 DEFAULT_STOCK_ID: Final = 1
+#: Shoptet's system statuses "Vyřízena" (done) and "Stornována" (cancelled).
+DEFAULT_FULFILLED_STATUS: Final = -3
+DEFAULT_CANCELLED_STATUS: Final = -4
+#: The order list's documented maximum page ("default & max 50, temporarily").
+MAX_PAGE_SIZE: Final = 50
 
 # An absolute http(s) URL with a host and an optional path; no query or fragment, because paths such
 # as /api/eshop are appended to it.
@@ -49,6 +55,89 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
             "default": DEFAULT_STOCK_ID,
             "examples": [DEFAULT_STOCK_ID],
         },
+        "stockField": {
+            "title": "Stock level written as",
+            "description": (
+                "quantity: the amount customers can order (on hand less reserved, or what accounting "
+                "calls available); realStock: the physical amount, from which Shoptet subtracts its "
+                "own open orders."
+            ),
+            "type": "string",
+            "enum": ["quantity", "realStock"],
+            "default": "quantity",
+        },
+        "statusesToTransfer": {
+            "title": "Order statuses to transfer",
+            "description": "IDs of the order statuses whose orders go to accounting; empty means all.",
+            "type": "array",
+            "items": {"type": "integer"},
+            "uniqueItems": True,
+            "default": [],
+        },
+        "statusMapping": {
+            "title": "Status mapping",
+            "description": (
+                "Shoptet order status ID → the status name Spojka passes on; statuses not listed "
+                "keep their Shoptet ID."
+            ),
+            "type": "object",
+            "propertyNames": {"pattern": "^-?[0-9]+$"},
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 100},
+            "default": {},
+        },
+        "fulfilledStatusId": {
+            "title": "Status of a fulfilled order",
+            "description": "The Shoptet status an order gets when accounting settles it.",
+            "type": "integer",
+            "default": DEFAULT_FULFILLED_STATUS,
+        },
+        "cancelledStatusId": {
+            "title": "Status of a cancelled order",
+            "description": "The Shoptet status of cancelled orders (read as cancelled, and set on cancel).",
+            "type": "integer",
+            "default": DEFAULT_CANCELLED_STATUS,
+        },
+        "suppressEmailSending": {
+            "title": "No e-mail to the customer on a status change",
+            "description": "When Spojka changes an order's status, Shoptet sends no e-mail about it.",
+            "type": "boolean",
+            "default": False,
+        },
+        "suppressSmsSending": {
+            "title": "No SMS to the customer on a status change",
+            "description": "When Spojka changes an order's status, Shoptet sends no SMS about it.",
+            "type": "boolean",
+            "default": False,
+        },
+        "suppressDocumentGeneration": {
+            "title": "No documents on a status change",
+            "description": (
+                "When Spojka changes an order's status, Shoptet generates no invoice or other document."
+            ),
+            "type": "boolean",
+            "default": False,
+        },
+        "pageSize": {
+            "title": "Orders and products per page",
+            "description": (
+                "How many records one step of a read holds (smaller pages resume sooner after a failure)."
+            ),
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PAGE_SIZE,
+            "default": MAX_PAGE_SIZE,
+        },
+        "oauthServerUrl": {
+            "title": "OAuth server (add-on mode)",
+            "description": (
+                "For an add-on installation: the address of the partner e-shop's OAuth server, "
+                "ending in /action/ApiOAuthServer. Leave empty with a private API token."
+            ),
+            "type": "string",
+            "format": "uri",
+            "pattern": API_URL_PATTERN,
+            "maxLength": 2000,
+        },
     },
     "additionalProperties": False,
 }
@@ -72,8 +161,21 @@ CREDENTIALS_SCHEMA: Final[dict[str, Any]] = {
             "maxLength": 255,
             "writeOnly": True,
         },
+        "oauthToken": {
+            "title": "Add-on OAuth token",
+            "description": (
+                "The permanent OAuth token of Spojka's add-on installation in this e-shop, obtained "
+                "when the merchant installed the add-on. Spojka uses it to fetch short-lived access tokens."
+            ),
+            "type": "string",
+            "pattern": "^[!-~]+$",
+            "minLength": 1,
+            "maxLength": 1000,
+            "writeOnly": True,
+        },
     },
-    "required": ["apiToken"],
+    # One access mode at a time: a private token, or the add-on's OAuth token.
+    "oneOf": [{"required": ["apiToken"]}, {"required": ["oauthToken"]}],
     "additionalProperties": False,
 }
 
@@ -95,9 +197,16 @@ SPEC: Final = ConnectorSpec(
     title="Shoptet",
     description=(
         "Shoptet e-shop through its REST API (api.myshoptet.com), authorised by a private API token "
-        "of a Shoptet Premium e-shop."
+        "of a Shoptet Premium e-shop, or by Spojka's add-on (OAuth) installed in the e-shop."
     ),
-    capabilities=(),
+    capabilities=(
+        cap.ORDERS_READ,
+        cap.ORDERS_WEBHOOK,
+        cap.ORDERS_FULFIL,
+        cap.PRODUCTS_READ,
+        cap.STOCK_WRITE,
+        cap.PRICES_WRITE,
+    ),
     settings_schema=SETTINGS_SCHEMA,
     credentials_schema=CREDENTIALS_SCHEMA,
     auth_mode="api_token",
@@ -109,12 +218,25 @@ class SettingsError(ValueError):
     """The settings cannot be used; the message says why in plain words."""
 
 
+StockField = Literal["quantity", "realStock"]
+
+
 @dataclass(frozen=True, slots=True)
 class ShoptetSettings:
     """The settings with defaults applied."""
 
     api_url: str
     stock_id: int
+    stock_field: StockField = "quantity"
+    statuses_to_transfer: frozenset[int] = frozenset()
+    status_mapping: Mapping[str, str] = field(default_factory=dict)
+    fulfilled_status_id: int = DEFAULT_FULFILLED_STATUS
+    cancelled_status_id: int = DEFAULT_CANCELLED_STATUS
+    suppress_email: bool = False
+    suppress_sms: bool = False
+    suppress_documents: bool = False
+    page_size: int = MAX_PAGE_SIZE
+    oauth_server_url: str | None = None
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> ShoptetSettings:
@@ -123,8 +245,56 @@ class ShoptetSettings:
         if not isinstance(api_url, str) or not api_url.startswith(("http://", "https://")):
             msg = "The API address must be an http:// or https:// address."
             raise SettingsError(msg)
-        stock_id = settings.get("stockId", DEFAULT_STOCK_ID)
-        if isinstance(stock_id, bool) or not isinstance(stock_id, int) or stock_id < 1:
-            msg = "The warehouse (stock) ID must be a whole number of 1 or more."
+        stock_id = _integer(settings, "stockId", DEFAULT_STOCK_ID, "The warehouse (stock) ID", minimum=1)
+        stock_field = settings.get("stockField", "quantity")
+        if stock_field not in ("quantity", "realStock"):
+            msg = "The stock level must be written as quantity or realStock."
             raise SettingsError(msg)
-        return cls(api_url=api_url.rstrip("/"), stock_id=stock_id)
+        statuses = settings.get("statusesToTransfer", [])
+        if not isinstance(statuses, list) or not all(_is_int(x) for x in statuses):
+            msg = "The order statuses to transfer must be a list of status IDs."
+            raise SettingsError(msg)
+        mapping = settings.get("statusMapping", {})
+        if not isinstance(mapping, Mapping) or not all(isinstance(v, str) for v in mapping.values()):
+            msg = "The status mapping must map status IDs to names."
+            raise SettingsError(msg)
+        oauth_url = settings.get("oauthServerUrl")
+        if oauth_url is not None and (
+            not isinstance(oauth_url, str) or not oauth_url.startswith(("http://", "https://"))
+        ):
+            msg = "The OAuth server address must be an http:// or https:// address."
+            raise SettingsError(msg)
+        return cls(
+            api_url=api_url.rstrip("/"),
+            stock_id=stock_id,
+            stock_field=stock_field,
+            statuses_to_transfer=frozenset(statuses),
+            status_mapping={str(k): v for k, v in mapping.items()},
+            fulfilled_status_id=_integer(
+                settings, "fulfilledStatusId", DEFAULT_FULFILLED_STATUS, "The fulfilled status"
+            ),
+            cancelled_status_id=_integer(
+                settings, "cancelledStatusId", DEFAULT_CANCELLED_STATUS, "The cancelled status"
+            ),
+            suppress_email=bool(settings.get("suppressEmailSending", False)),
+            suppress_sms=bool(settings.get("suppressSmsSending", False)),
+            suppress_documents=bool(settings.get("suppressDocumentGeneration", False)),
+            page_size=_integer(settings, "pageSize", MAX_PAGE_SIZE, "The page size", minimum=1),
+            oauth_server_url=oauth_url.rstrip("/") if oauth_url else None,
+        )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _integer(
+    settings: Mapping[str, Any], name: str, default: int, label: str, *, minimum: int | None = None
+) -> int:
+    value = settings.get(name, default)
+    if not _is_int(value) or (minimum is not None and value < minimum):
+        at_least = f" of {minimum} or more" if minimum is not None else ""
+        msg = f"{label} must be a whole number{at_least}."
+        raise SettingsError(msg)
+    result: int = value
+    return result

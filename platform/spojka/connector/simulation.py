@@ -9,9 +9,15 @@ the base URL and the settings and credentials a connection to it needs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+import uvicorn
 
 GROUP = "spojka.simulators"
 
@@ -39,3 +45,42 @@ class Simulation:
             "credentials": dict(credentials),
             **dict(self.about),
         }
+
+
+def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (0: any free port), for uvicorn to serve on.
+
+    Made with ``IPPROTO_TCP`` explicitly: asyncio sets ``TCP_NODELAY`` only on sockets whose
+    protocol says TCP, and without it every answer on a kept-alive connection waits about 40 ms
+    for a delayed ACK, which no simulated rate limit could then reach.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+@contextmanager
+def serving(app: Any, *, host: str = "127.0.0.1") -> Iterator[str]:
+    """Run an ASGI ``app`` with uvicorn on a free port of ``host`` in a daemon thread; yield its
+    base URL (tests, benchmarks, the demo)."""
+    sock = listening_socket(host)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            msg = "the server did not start"
+            raise RuntimeError(msg)
+        time.sleep(0.01)
+    shown = f"[{host}]" if ":" in host else host
+    try:
+        yield f"http://{shown}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

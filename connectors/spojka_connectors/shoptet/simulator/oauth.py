@@ -1,0 +1,75 @@
+"""The add-on OAuth server of the partner e-shop (``/action/ApiOAuthServer/...``).
+
+1. The merchant installs the add-on: :meth:`State.install_code` stands for the ``?code=`` Shoptet
+   puts on the install URL. The code is exchanged within :attr:`State.code_window` (5 s) at
+   ``POST /action/ApiOAuthServer/token`` for the permanent OAuth token.
+2. ``GET /action/ApiOAuthServer/getAccessToken`` with ``Authorization: Bearer <OAuth token>`` gives
+   a short-lived API access token (30 min; at most 5 alive at once).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import msgspec
+from litestar import Response, get, post
+from litestar.types import ControllerRouterHandler
+
+from spojka_connectors.shoptet.simulator.protocol import AnyRequest, json_body
+from spojka_connectors.shoptet.simulator.state import State
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[bytes]:
+    return Response(content=msgspec.json.encode(body), status_code=status, media_type="application/json")
+
+
+def routes(state: State) -> list[ControllerRouterHandler]:
+    """The OAuth server's routes over ``state``."""
+
+    @post("/action/ApiOAuthServer/token", status_code=200)
+    async def token(request: AnyRequest) -> Response[bytes]:
+        body = await json_body(request)
+        if not isinstance(body, dict) or body.get("grant_type") != "authorization_code":
+            return _json(400, {"error": "unsupported_grant_type"})
+        if body.get("client_id") != state.client_id or (
+            "client_secret" in body and body["client_secret"] != state.client_secret
+        ):
+            return _json(401, {"error": "invalid_client"})
+        issued = state.install_codes.pop(str(body.get("code")), None)
+        if issued is None or state.now() - issued > state.code_window:
+            return _json(
+                400, {"error": "invalid_grant", "error_description": "The code is invalid or expired."}
+            )
+        state.oauth_token = state.oauth_token or secrets.token_urlsafe(48)
+        return _json(
+            200,
+            {
+                "access_token": state.oauth_token,
+                "expires_in": None,
+                "token_type": "Bearer",
+                "scope": "api",
+                "eshopId": state.eshop_id,
+                "eshopUrl": state.url,
+                "contactEmail": "info@example.cz",
+            },
+        )
+
+    @get("/action/ApiOAuthServer/getAccessToken", sync_to_thread=False)
+    def access_token(request: AnyRequest) -> Response[bytes]:
+        header = request.headers.get("Authorization", "")
+        scheme, _, value = header.partition(" ")
+        if (
+            scheme.lower() != "bearer"
+            or state.oauth_token is None
+            or not secrets.compare_digest(value.encode(), state.oauth_token.encode())
+        ):
+            return _json(401, {"error": "invalid_token"})
+        issued = state.issue_access_token()
+        if issued is None:
+            return _json(400, {"error": "maximum_tokens_reached"})
+        return _json(
+            200, {"access_token": issued.value, "expires_in": int(state.access_token_ttl.total_seconds())}
+        )
+
+    return [token, access_token]

@@ -15,40 +15,21 @@ from typing import Any, Final
 
 import httpx
 
-from spojka.connector import CheckResult, ConnectorSpec
+from spojka.connector import AuthExpiredError, CheckResult, RetriableError
+from spojka.connector.http import RetryPolicy
 from spojka_connectors.pohoda.client import (
     DEFAULT_TIMEOUT,
     CompanyDetail,
     MServerClient,
     MServerReply,
     MServerStatus,
-    MServerUnreachableError,
 )
-from spojka_connectors.pohoda.spec import SPEC, PohodaSettings, SettingsError
+from spojka_connectors.pohoda.spec import PohodaSettings, SettingsError
 
 log = logging.getLogger(__name__)
 
 _DATABASE_ICO: Final = re.compile(r"^StwPh_(\d{8})_", re.IGNORECASE)
-
-
-class PohodaConnector:
-    """The POHODA accounting connector (so far: its self-description and the connection check)."""
-
-    def __init__(
-        self,
-        *,
-        http_timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.spec: ConnectorSpec = SPEC
-        self._timeout = http_timeout
-        self._transport = transport
-
-    async def check(self, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> CheckResult:
-        """Try the settings and credentials against the mServer; answer in plain words."""
-        return await check_connection(
-            settings, credentials, http_timeout=self._timeout, transport=self._transport
-        )
+_CHECK_RETRY: Final = RetryPolicy(attempts=1, budget=30.0)
 
 
 def ico_from_database_name(database_name: str) -> str | None:
@@ -74,21 +55,33 @@ async def check_connection(
     if not username or not password:
         return CheckResult(ok=False, message="Enter the POHODA user name and password.")
     client = MServerClient(
-        cfg.url, username, password, application=cfg.application, timeout=http_timeout, transport=transport
+        cfg.url,
+        username,
+        password,
+        application=cfg.application,
+        timeout=http_timeout,
+        transport=transport,
+        # A check answers at once: no waiting and retrying behind the user's back.
+        retry=_CHECK_RETRY,
     )
     async with client as mserver:
         try:
             reply = await mserver.status(company_detail=True)
-        except MServerUnreachableError as exc:
-            result = CheckResult(
-                ok=False,
-                message=(
-                    f"Cannot reach the POHODA mServer at {cfg.url}: {exc.reason}. Check that POHODA is "
-                    "running with the mServer started, and that its address and port are reachable "
-                    "from the internet."
-                ),
-                details={"url": cfg.url, "reason": exc.reason},
-            )
+        except AuthExpiredError:
+            result = _interpret(cfg, MServerReply(status_code=401, mserver=None, text=""))
+        except RetriableError as exc:
+            if exc.details.get("status") == 503:
+                result = _interpret(cfg, MServerReply(status_code=503, mserver=None, text=""))
+            else:
+                result = CheckResult(
+                    ok=False,
+                    message=(
+                        f"Cannot reach the POHODA mServer at {cfg.url}: {exc.message}. Check that POHODA "
+                        "is running with the mServer started, and that its address and port are "
+                        "reachable from the internet."
+                    ),
+                    details={"url": cfg.url, "reason": exc.message},
+                )
         else:
             result = _interpret(cfg, reply)
     log.info("pohoda connection check: ok=%s", result.ok)

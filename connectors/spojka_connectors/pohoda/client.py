@@ -2,6 +2,9 @@
 
 * ``STW-Authorization: Basic base64(user:password)``; it is not the standard ``Authorization`` header.
 * ``STW-Application`` names the caller in the mServer's monitoring and XML import log.
+* ``POST /xml`` takes one ``dat:dataPack`` and answers one ``rsp:responsePack`` (HTTP 200 even when
+  the pack or its items failed); 401 wrong credentials, 403 the user may not open the company,
+  503 unavailable (the shared client retries it).
 * Replies are Windows-1250 (POHODA's code page), which is also how Spojka encodes the credentials
   and the application name it sends; text that code page cannot hold goes as UTF-8.
 * ``GET /status`` answers ``<mServer>`` with ``message``, ``name``, ``server``, ``status``
@@ -13,8 +16,6 @@ from __future__ import annotations
 
 import base64
 import re
-import socket
-import ssl
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,11 +23,21 @@ from types import TracebackType
 from typing import Final
 
 import httpx
+from lxml import etree
+
+from spojka.connector import AuthExpiredError, ConfigError, FatalError, RetriableError
+from spojka.connector.http import ConnectorHttpClient, RetryPolicy
+from spojka_connectors.pohoda.spec import RATE_LIMITS
+from spojka_connectors.pohoda.xmlns import parse_document
 
 AUTH_HEADER: Final = "STW-Authorization"
 APPLICATION_HEADER: Final = "STW-Application"
 CODEPAGE: Final = "cp1250"
+CHECK_DUPLICITY_HEADER: Final = "STW-Check-Duplicity"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(15.0, connect=5.0)
+#: A data pack of many documents takes POHODA a while: the read timeout of ``POST /xml``.
+XML_TIMEOUT: Final = httpx.Timeout(connect=5.0, read=300.0, write=60.0, pool=600.0)
+NAME: Final = "The POHODA mServer"
 
 _MAX_REMOTE_TEXT = 200
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -79,14 +90,6 @@ class MServerReply:
     status_code: int
     mserver: MServerStatus | None
     text: str
-
-
-class MServerUnreachableError(Exception):
-    """No HTTP answer at all: DNS, refused connection, TLS failure or timeout."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def parse_xml(body: bytes, content_type: str | None = None) -> ET.Element | None:
@@ -155,25 +158,13 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _describe_transport_error(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "no answer in time"
-    if not isinstance(exc, httpx.ConnectError):
-        return "the connection broke off"
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ConnectionRefusedError):
-            return "the connection was refused (nothing listens at that address and port)"
-        if isinstance(cause, socket.gaierror):
-            return "the host name could not be resolved"
-        if isinstance(cause, ssl.SSLError):
-            return "the secure (TLS) connection failed"
-        cause = cause.__cause__ or cause.__context__
-    return "the connection failed"
-
-
 class MServerClient:
-    """An ``async with`` HTTP client of one mServer; it never logs or returns the credentials."""
+    """An ``async with`` client of one mServer on the SDK's :class:`ConnectorHttpClient`.
+
+    One request at a time per connection (the spec's ``max_concurrency=1``, shared by every client
+    with the same ``connection_id``); retries of 503 and of lost answers to reads are the shared
+    client's. It never logs or returns the credentials.
+    """
 
     def __init__(
         self,
@@ -182,23 +173,35 @@ class MServerClient:
         password: str,
         *,
         application: str,
+        connection_id: str | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self._secrets = (username, password)
-        self._http = httpx.AsyncClient(
+        self._http = ConnectorHttpClient(
             base_url=self.url,
+            name=NAME,
+            limits=RATE_LIMITS,
+            limit_key=f"pohoda:{connection_id}" if connection_id else None,
             headers={
-                AUTH_HEADER.encode(): basic_authorization(username, password),
-                APPLICATION_HEADER.encode(): encode_text(application),
+                AUTH_HEADER: basic_authorization(username, password).decode("ascii"),
+                # Re-sending a pack with the same ids then finds the earlier record, not a twin.
+                CHECK_DUPLICITY_HEADER: "true",
             },
             timeout=timeout,
+            retry=retry,
+            secret_headers=(AUTH_HEADER,),
             transport=transport,
-            follow_redirects=False,
         )
+        # The application name is Windows-1250 text on the wire (httpx would insist on ASCII).
+        headers = self._http.headers
+        headers.encoding = "cp1250" if _fits_codepage(application) else "utf-8"
+        headers[APPLICATION_HEADER] = application
 
     async def __aenter__(self) -> MServerClient:
+        await self._http.__aenter__()
         return self
 
     async def __aexit__(
@@ -213,16 +216,64 @@ class MServerClient:
         return scrub(text, self._secrets)
 
     async def status(self, *, company_detail: bool = True) -> MServerReply:
-        """``GET /status`` (with ``?companyDetail``, which makes the mServer check the credentials)."""
+        """``GET /status`` (with ``?companyDetail``, which makes the mServer check the credentials).
+
+        Raises :class:`AuthExpiredError` on 401 and :class:`RetriableError` when unreachable or 503.
+        """
         # The mServer expects the bare flag "?companyDetail", not "companyDetail=".
         path = "/status?companyDetail" if company_detail else "/status"
-        try:
-            response = await self._http.get(path)
-        except httpx.TransportError as exc:
-            raise MServerUnreachableError(_describe_transport_error(exc)) from None
+        response = await self._http.get(path)
         content_type = response.headers.get("content-type")
         return MServerReply(
             status_code=response.status_code,
             mserver=parse_status(parse_xml(response.content, content_type)),
             text=self.scrub(decode_text(response.content, content_type)),
         )
+
+    async def send(self, pack: bytes, *, read_only: bool = False) -> etree._Element:
+        """``POST /xml`` with one data pack; the parsed ``rsp:responsePack``.
+
+        ``read_only`` packs (list requests) may be sent again after a lost answer; an import is not
+        (the caller looks the documents up by their extId instead).
+        """
+        response = await self._http.post(
+            "/xml",
+            content=pack,
+            headers={"Content-Type": "text/xml; charset=Windows-1250"},
+            timeout=XML_TIMEOUT,
+            retry_unsafe=read_only,
+        )
+        code = response.status_code
+        if code == 403:
+            raise AuthExpiredError(
+                "The POHODA user may not open the company this mServer serves (HTTP 403). Give the user "
+                "access to it in POHODA (Přístupová práva), or reconnect with another user."
+            )
+        if code in (404, 405):
+            raise ConfigError(
+                f"The address {self.url} does not answer like a POHODA mServer (HTTP {code} for /xml). "
+                "Check the mServer address and port in the connection settings."
+            )
+        if code == 400:
+            raise FatalError(
+                "The mServer refused Spojka's data as malformed (HTTP 400). This is Spojka's fault: "
+                "contact support with the run's details."
+            )
+        if code >= 500 or code == 408:
+            raise RetriableError(f"{NAME} answered HTTP {code}; the data will be sent again later.")
+        if code != 200:
+            raise FatalError(f"{NAME} answered HTTP {code}: {self.scrub(decode_text(response.content))}")
+        try:
+            return parse_document(response.content)
+        except etree.XMLSyntaxError:
+            raise RetriableError(
+                f"{NAME} sent an answer that is not XML; the request will be repeated."
+            ) from None
+
+
+def _fits_codepage(text: str) -> bool:
+    try:
+        text.encode(CODEPAGE)
+    except UnicodeEncodeError:
+        return False
+    return True

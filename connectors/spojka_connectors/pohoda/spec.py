@@ -10,12 +10,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from spojka.connector import ConnectorSpec, RateLimit
+from spojka.connector import capabilities as cap
 
 DEFAULT_APPLICATION: Final = "Spojka"
+DEFAULT_EXT_SYSTEM: Final = "Spojka"
+DEFAULT_STORE: Final = "ZBOŽÍ"
+DEFAULT_PRICE_GROUP: Final = "SK"
+DEFAULT_TRACKING_PARAMETER: Final = "VPrSledovani"
+DEFAULT_BATCH_SIZE: Final = 50
+DEFAULT_PAGE_SIZE: Final = 1000
+#: POHODA's user-defined fields are named VPr... (own value) or RefVPr... (a list), 16 characters.
+PARAMETER_PATTERN: Final = r"^(VPr|RefVPr)[A-Za-z0-9_]{1,13}$"
+
+_MAPPING: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 20},
+}
 ICO_PATTERN: Final = r"^[0-9]{8}$"
 URL_PATTERN: Final = r"^https?://[^\s/?#]+(/[^\s?#]*)?$"
 
@@ -55,6 +69,85 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
             "minLength": 1,
             "maxLength": 100,
             "default": DEFAULT_APPLICATION,
+        },
+        "extSystem": {
+            "title": "External system name",
+            "description": (
+                "The name under which POHODA keeps Spojka's external ids (extId exSystemName); an order "
+                "is looked up by it before it is created, so a retry never makes a second one."
+            ),
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "default": DEFAULT_EXT_SYSTEM,
+        },
+        "store": {
+            "title": "Store",
+            "description": "The POHODA store (sklad) whose stock cards Spojka reads and writes, e.g. ZBOŽÍ.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "default": DEFAULT_STORE,
+        },
+        "priceGroup": {
+            "title": "Price group of new stock cards",
+            "description": "The selling price group (Členění cen) a new stock card gets, e.g. SK.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 10,
+            "default": DEFAULT_PRICE_GROUP,
+        },
+        "orderSeries": {
+            "title": "Number series of received orders",
+            "description": (
+                "The POHODA number series (e.g. OBP) of the received orders; empty: POHODA's default."
+            ),
+            "type": "string",
+            "maxLength": 10,
+        },
+        "invoiceSeries": {
+            "title": "Number series of issued invoices",
+            "description": "The POHODA number series of the invoices Spojka issues; empty: POHODA's default.",
+            "type": "string",
+            "maxLength": 10,
+        },
+        "paymentTypes": {
+            **_MAPPING,
+            "title": "Payment types",
+            "description": (
+                "The e-shop's payment method code → the POHODA payment type (Forma úhrady) abbreviation."
+            ),
+        },
+        "carriers": {
+            **_MAPPING,
+            "title": "Carriers",
+            "description": "The e-shop's shipping method code → the POHODA carrier (Dopravce) abbreviation.",
+        },
+        "trackingParameter": {
+            "title": "Tracking number field",
+            "description": (
+                "The user-defined field of received orders holding the tracking number "
+                "(e.g. VPrSledovani), as it is named in POHODA."
+            ),
+            "type": "string",
+            "pattern": PARAMETER_PATTERN,
+            "default": DEFAULT_TRACKING_PARAMETER,
+        },
+        "batchSize": {
+            "title": "Documents per request",
+            "description": "How many documents Spojka sends to the mServer in one data pack.",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 500,
+            "default": DEFAULT_BATCH_SIZE,
+        },
+        "pageSize": {
+            "title": "Records per page when reading",
+            "description": "How many stock cards or orders one list request asks for (POHODA allows 10,000).",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 10000,
+            "default": DEFAULT_PAGE_SIZE,
         },
     },
     "required": ["url", "ico"],
@@ -106,7 +199,15 @@ SPEC: Final = ConnectorSpec(
         "STORMWARE POHODA accounting through its mServer (XML over HTTP), with a POHODA user "
         "name and password."
     ),
-    capabilities=(),
+    capabilities=(
+        cap.ORDERS_WRITE,
+        cap.ORDERS_DELETE,
+        cap.INVOICES_WRITE,
+        cap.STOCK_RESERVE,
+        cap.PRODUCTS_WRITE,
+        cap.STOCK_READ,
+        cap.FULFILMENT_READ,
+    ),
     settings_schema=SETTINGS_SCHEMA,
     credentials_schema=CREDENTIALS_SCHEMA,
     auth_mode="basic",
@@ -125,6 +226,16 @@ class PohodaSettings:
     url: str
     ico: str
     application: str
+    ext_system: str = DEFAULT_EXT_SYSTEM
+    store: str = DEFAULT_STORE
+    price_group: str = DEFAULT_PRICE_GROUP
+    order_series: str = ""
+    invoice_series: str = ""
+    payment_types: Mapping[str, str] = field(default_factory=dict)
+    carriers: Mapping[str, str] = field(default_factory=dict)
+    tracking_parameter: str = DEFAULT_TRACKING_PARAMETER
+    batch_size: int = DEFAULT_BATCH_SIZE
+    page_size: int = DEFAULT_PAGE_SIZE
 
     @classmethod
     def from_mapping(cls, settings: Mapping[str, Any]) -> PohodaSettings:
@@ -141,4 +252,48 @@ class PohodaSettings:
         if not isinstance(application, str):
             msg = "The application name must be text."
             raise SettingsError(msg)
-        return cls(url=url.rstrip("/"), ico=ico, application=application)
+        tracking = settings.get("trackingParameter") or DEFAULT_TRACKING_PARAMETER
+        if not isinstance(tracking, str) or not re.fullmatch(PARAMETER_PATTERN, tracking):
+            msg = "The tracking number field must be a POHODA user-defined field name such as VPrSledovani."
+            raise SettingsError(msg)
+        return cls(
+            url=url.rstrip("/"),
+            ico=ico,
+            application=application,
+            ext_system=_text(settings, "extSystem", DEFAULT_EXT_SYSTEM),
+            store=_text(settings, "store", DEFAULT_STORE),
+            price_group=_text(settings, "priceGroup", DEFAULT_PRICE_GROUP),
+            order_series=_text(settings, "orderSeries", ""),
+            invoice_series=_text(settings, "invoiceSeries", ""),
+            payment_types=_mapping(settings, "paymentTypes"),
+            carriers=_mapping(settings, "carriers"),
+            tracking_parameter=tracking,
+            batch_size=_number(settings, "batchSize", DEFAULT_BATCH_SIZE, 500),
+            page_size=_number(settings, "pageSize", DEFAULT_PAGE_SIZE, 10000),
+        )
+
+
+def _text(settings: Mapping[str, Any], key: str, default: str) -> str:
+    value = settings.get(key)
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str):
+        msg = f"The setting {key} must be text."
+        raise SettingsError(msg)
+    return value
+
+
+def _mapping(settings: Mapping[str, Any], key: str) -> dict[str, str]:
+    value = settings.get(key) or {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        msg = f"The setting {key} must map e-shop codes to POHODA abbreviations."
+        raise SettingsError(msg)
+    return {str(k): v for k, v in value.items()}
+
+
+def _number(settings: Mapping[str, Any], key: str, default: int, maximum: int) -> int:
+    value = settings.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        msg = f"The setting {key} must be a whole number from 1 to {maximum}."
+        raise SettingsError(msg)
+    return value

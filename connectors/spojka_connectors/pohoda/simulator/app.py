@@ -1,19 +1,16 @@
-"""A POHODA mServer simulator over real HTTP.
+"""A POHODA mServer simulator over real HTTP: the ASGI app.
 
-So far it answers ``/status`` as the mServer does: ``<mServer>`` with ``message``, ``name``,
-``server``, ``status`` (idle | busy) and ``processing``, in Windows-1250, without credentials; with
-``?companyDetail`` it requires ``STW-Authorization: Basic base64(user:password)`` (Windows-1250
-text), answers 401 for missing or wrong credentials and 403 when the user may not open the company,
-and adds ``<companyDetail>`` (``company``, ``databaseName``, ``year``). Later issues add ``POST /xml``.
+- ``GET``/``POST /status``: ``<mServer>`` with ``message``, ``name``, ``server``, ``status``
+  (idle | busy) and ``processing``, in Windows-1250, without credentials; ``?companyDetail`` needs
+  ``STW-Authorization`` (401 wrong or missing, 403 when the user may not open the company) and adds
+  ``<companyDetail>`` (``company``, ``databaseName``, ``year``).
+- ``POST /xml``: data packs (see :mod:`.endpoint` and :mod:`.packs`).
+- ``/_simulator/...``: the control API (see :mod:`.control`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import logging
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
@@ -21,58 +18,17 @@ import uvicorn
 from litestar import Litestar, Request, Response, route
 from litestar.exceptions import HTTPException
 
-DEFAULT_USERNAME: Final = "Spojka"
-DEFAULT_PASSWORD: Final = "simulované-heslo"  # noqa: S105 (simulator only)
+from spojka_connectors.pohoda.simulator.auth import authenticated
+from spojka_connectors.pohoda.simulator.control import control_router
+from spojka_connectors.pohoda.simulator.endpoint import Receive, Scope, Send, XmlEndpoint
+from spojka_connectors.pohoda.simulator.schemas import Schemas, load_schemas
+from spojka_connectors.pohoda.simulator.state import State
+
+log = logging.getLogger(__name__)
+
 CODEPAGE: Final = "cp1250"
 # Litestar appends "; charset=<encoding>" to text/* media types itself.
 CHARSET: Final = "Windows-1250"
-
-
-def _this_year() -> str:
-    return str(datetime.now(tz=UTC).year)
-
-
-@dataclass(slots=True)
-class State:
-    """The simulated POHODA with its mServer. Tests change it between requests."""
-
-    username: str = DEFAULT_USERNAME
-    password: str = DEFAULT_PASSWORD
-    mserver_name: str = "spojka-sim"
-    company: str = "Simulovaná účetní jednotka s.r.o."
-    ico: str = "12345678"
-    year: str = field(default_factory=_this_year)
-    database_name: str | None = None
-    processing: int = 0
-    user_may_open_company: bool = True
-    available: bool = True
-
-    @property
-    def database(self) -> str:
-        """The database name; by default POHODA's ``StwPh_<IČO>_<year>``."""
-        return self.database_name or f"StwPh_{self.ico}_{self.year}"
-
-
-def _credentials(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
-    # The raw header bytes: the credentials inside are Windows-1250 text, not Latin-1.
-    raw = next((v for k, v in request.scope["headers"] if k.lower() == b"stw-authorization"), None)
-    if raw is None or not raw.startswith(b"Basic "):
-        return None
-    try:
-        decoded = base64.b64decode(raw[len(b"Basic ") :].strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    username, sep, password = decoded.decode(CODEPAGE, errors="replace").partition(":")
-    return (username, password) if sep else None
-
-
-def _authenticated(request: Request[Any, Any, Any], state: State) -> bool:
-    given = _credentials(request)
-    if given is None:
-        return False
-    user_ok = hmac.compare_digest(given[0].encode(), state.username.encode())
-    password_ok = hmac.compare_digest(given[1].encode(), state.password.encode())
-    return user_ok and password_ok
 
 
 def status_document(state: State, server: str, *, company_detail: bool) -> bytes:
@@ -105,10 +61,34 @@ def _plain(status: int, text: str) -> Response[bytes]:
     )
 
 
-def build_app(state: State | None = None) -> Litestar:
-    """The simulator as an ASGI app over ``state`` (a fresh default company when omitted)."""
-    pohoda = state if state is not None else State()
+class MServerApp:
+    """The whole simulator: ``/xml`` handled raw, everything else by a Litestar app."""
 
+    def __init__(self, state: State, schemas: Schemas) -> None:
+        self.state = state
+        self.schemas = schemas
+        self.xml = XmlEndpoint(state, schemas)
+        self.litestar = _litestar(state, schemas)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/") == "/xml":
+            await self.xml(scope, receive, send)
+            return
+        await self.litestar(scope, receive, send)  # type: ignore[arg-type]
+
+
+def build_app(state: State | None = None, schemas: Schemas | None = None) -> MServerApp:
+    """The simulator as an ASGI app over ``state`` (a fresh default company when omitted).
+
+    ``schemas`` defaults to the official XSDs when this machine has them (see :mod:`.schemas`).
+    """
+    schemas = schemas if schemas is not None else load_schemas()
+    if not schemas.available:
+        log.warning("POHODA simulator: %s", schemas.note)
+    return MServerApp(state if state is not None else State(), schemas)
+
+
+def _litestar(pohoda: State, schemas: Schemas) -> Litestar:
     # Some clients ask for the status by POST; the mServer answers both.
     @route("/status", http_method=["GET", "POST"], sync_to_thread=False)
     def status(request: Request[Any, Any, Any]) -> Response[bytes]:
@@ -119,7 +99,7 @@ def build_app(state: State | None = None) -> Litestar:
         }
         company_detail = "companyDetail" in flags
         if company_detail:
-            if not _authenticated(request, pohoda):
+            if not authenticated(request.scope["headers"], pohoda):
                 return _plain(401, "Unauthorized")
             if not pohoda.user_may_open_company:
                 return _plain(403, "Forbidden")
@@ -128,7 +108,7 @@ def build_app(state: State | None = None) -> Litestar:
         return Response(content=body, status_code=200, media_type="text/xml", encoding=CHARSET)
 
     return Litestar(
-        route_handlers=[status],
+        route_handlers=[status, control_router(pohoda, schemas)],
         exception_handlers={HTTPException: _http_exception},
         openapi_config=None,
         debug=False,
@@ -140,5 +120,5 @@ def _http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[b
 
 
 def serve(port: int, state: State | None = None, host: str = "127.0.0.1") -> None:
-    """Run the simulator with uvicorn until interrupted (``spojka simulate pohoda --port N``)."""
+    """Run the simulator with uvicorn until interrupted."""
     uvicorn.run(build_app(state), host=host, port=port, log_level="info")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 from collections.abc import Iterator
 from importlib.metadata import EntryPoint
@@ -18,28 +17,8 @@ from spojka.connector.registry import Registry
 from spojka_connectors.pohoda import SPEC, connector
 from spojka_connectors.pohoda.check import ico_from_database_name
 from spojka_connectors.pohoda.client import basic_authorization, parse_status, parse_xml
-from spojka_connectors.pohoda.simulator import DEFAULT_PASSWORD, DEFAULT_USERNAME, State, build_app
+from spojka_connectors.pohoda.simulator import DEFAULT_PASSWORD, DEFAULT_USERNAME, State
 from tests.support.servers import refused_port, serving
-
-
-@pytest.fixture(scope="module")
-def pohoda_state() -> State:
-    return State()
-
-
-@pytest.fixture(scope="module")
-def base_url(pohoda_state: State) -> Iterator[str]:
-    with serving(build_app(pohoda_state)) as url:
-        yield url
-
-
-@pytest.fixture
-def pohoda(pohoda_state: State, base_url: str) -> State:
-    """The simulated POHODA, back to its defaults for each test."""
-    fresh = State()
-    for f in dataclasses.fields(State):
-        setattr(pohoda_state, f.name, getattr(fresh, f.name))
-    return pohoda_state
 
 
 @pytest.fixture
@@ -90,7 +69,15 @@ def test_connector_object_is_what_the_registry_loads() -> None:
     assert entry.available
     assert SPEC.kind == "accounting"
     assert SPEC.auth_mode == "basic"
-    assert SPEC.capabilities == ()
+    assert set(SPEC.capabilities) == {
+        "orders.write",
+        "orders.delete",
+        "invoices.write",
+        "stock.reserve",
+        "products.write",
+        "stock.read",
+        "fulfilment.read",
+    }
     assert secret_fields(SPEC) == ("username", "password")
     assert SPEC.rate_limits.max_concurrency == 1
 

@@ -105,6 +105,24 @@ def run() -> None:
     sys.exit(run_all(settings))
 
 
+@main.command()
+@click.option("--world", is_flag=True, hidden=True, help="Run only the demo world (a child of spojka demo).")
+def demo(world: bool) -> None:
+    """Spojka with a simulated Shoptet shop and POHODA company, live (what `make run` starts)."""
+    settings = _settings()
+    if world:
+        from spojka.demo.command import run_world
+
+        sys.exit(run_world(settings))
+    from spojka.db.migrate import grant_runtime_role, upgrade
+    from spojka.demo.command import run_demo
+
+    upgrade(settings.effective_migration_database_url)
+    grant_runtime_role(settings.effective_migration_database_url, settings.effective_database_url)
+    _preflight()
+    sys.exit(run_demo(settings))
+
+
 @main.command(name="settings")
 def settings_command() -> None:
     """Print every SPOJKA_* setting with its default and meaning (Markdown)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,11 @@ class Settings:
     smtp_starttls: Literal["yes", "no"] = _doc("Upgrade the SMTP connection with STARTTLS.", "yes")
     mail_from: str = _doc("Sender of Spojka's e-mails.", "Spojka <noreply@spojka.cz>")
     alert_after_failures: int = _doc("Failed runs in a row of one flow before its owners are e-mailed.", 3)
+    demo_shop_port: int = _doc("Port of the simulated Shoptet shop that `spojka demo` serves.", 8101)
+    demo_books_port: int = _doc("Port of the simulated POHODA company that `spojka demo` serves.", 8102)
+    demo_speed: float = _doc(
+        "How busy the demo's customers and accountant are: 2 means twice as many orders a minute.", 1.0
+    )
     trusted_proxies: str = _doc(
         "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.", ""
     )
@@ -142,6 +148,15 @@ def _coerce(raw: str, annotation: Any, name: str) -> Any:
         except ValueError:
             msg = f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
             raise SettingsError(msg) from None
+    if annotation is float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not math.isfinite(value) or value <= 0:
+            msg = f"{ENV_PREFIX}{name.upper()} must be a positive number, not {raw!r}"
+            raise SettingsError(msg)
+        return value
     choices = get_args(annotation)
     if choices and raw not in choices:
         msg = f"{ENV_PREFIX}{name.upper()} must be one of {', '.join(choices)}, not {raw!r}"

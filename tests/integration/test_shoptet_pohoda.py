@@ -25,7 +25,7 @@ from spojka_connectors.pohoda.simulator import build_app as build_pohoda
 from spojka_connectors.pohoda.simulator.schemas import load_schemas
 from spojka_connectors.shoptet.simulator import State as ShoptetState
 from spojka_connectors.shoptet.simulator import build_app as build_shoptet
-from spojka_connectors.shoptet.simulator import seed_shop
+from spojka_connectors.shoptet.simulator import delivery, seed_shop
 from tests.conftest import DatabaseUnderTest
 from tests.integration.conftest import make_settings
 from tests.support.api import ApiUser
@@ -147,6 +147,13 @@ async def test_orders_in_stock_back_and_tracking_numbers_out(
     assert response.status_code == 201, response.text
     link_id = response.json()["id"]
 
+    # The link wants webhooks: the worker registers the e-shop connection's hook address at Shoptet.
+    await drain(settings, redis_url)
+    assert {(w.event, w.url) for w in shop_state.webhooks.values()} == {
+        (event, eshop["webhookUrl"]) for event in ("order:create", "order:update", "order:paid")
+    }
+    assert shop_state.signature_key is not None
+
     # Orders: every order of the shop becomes one received order in POHODA, linked by extId.
     run = await _run(user, link_id, "orders", settings, redis_url)
     assert run["counts"]["created"] == len(shop_state.orders) == 4
@@ -156,6 +163,21 @@ async def test_orders_in_stock_back_and_tracking_numbers_out(
     again = await _run(user, link_id, "orders", settings, redis_url)
     assert again["counts"]["created"] == 0
     assert len(books_state.books.orders) == 4
+
+    # A new order arrives by webhook, signed with the key the registration obtained.
+    new_order = shop_state.add_order(
+        [(next(iter(shop_state.products.values())).variants[0].code, Decimal(1))]
+    )
+    headers, body = delivery(shop_state, "order:create", new_order.code)
+    hook_path = str(eshop["webhookUrl"]).removeprefix(settings.effective_public_url)
+    delivered = await client.post(hook_path, content=body, headers=headers)
+    assert delivered.status_code == 202, delivered.text
+    forged = await client.post(hook_path, content=body.replace(b"create", b"update"), headers=headers)
+    assert forged.status_code == 401, forged.text
+    await drain(settings, redis_url)
+    assert new_order.code in {o.number_order for o in books_state.books.orders.values()}
+    runs = (await user.get(f"/api/v1/links/{link_id}/runs?flow=orders")).json()["items"]
+    assert "webhook" in {r["trigger"] for r in runs}
 
     # Stock: POHODA's quantities reach the shop's default warehouse.
     await _run(user, link_id, "stock", settings, redis_url)

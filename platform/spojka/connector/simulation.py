@@ -62,10 +62,10 @@ def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 
 @contextmanager
-def serving(app: Any, *, host: str = "127.0.0.1") -> Iterator[str]:
-    """Run an ASGI ``app`` with uvicorn on a free port of ``host`` in a daemon thread; yield its
-    base URL (tests, benchmarks, the demo)."""
-    sock = listening_socket(host)
+def serving(app: Any, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run an ASGI ``app`` with uvicorn on ``host``:``port`` (0: a free port) in a daemon thread;
+    yield its base URL (tests, benchmarks, the demo)."""
+    sock = listening_socket(host, port)
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

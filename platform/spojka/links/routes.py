@@ -15,10 +15,19 @@ from spojka.auth.principal import Principal
 from spojka.http.paging import DEFAULT_LIMIT, Limit, Offset
 from spojka.http.schemas import Page
 from spojka.links import services
-from spojka.links.flows import flows_from_document
+from spojka.links.flows import Flows, flows_from_document
 from spojka.links.models import Link
 from spojka.links.schemas import LinkIn, LinkOut, LinkPatch
+from spojka.runs.enqueue import enqueue_webhook_registration
 from spojka.runs.schedule import schedule_link, unschedule_link
+
+
+async def _register_webhooks(
+    request: Request[Any, Any, Any], tenant_id: uuid.UUID, link_id: uuid.UUID, flows: Flows, *, paused: bool
+) -> None:
+    """Have the worker register the e-shop's webhooks when the link wants them."""
+    if flows.orders.enabled and flows.orders.webhooks and not paused:
+        await enqueue_webhook_registration(request.app.state.queue, tenant_id, link_id)
 
 
 def _out(link: Link) -> LinkOut:
@@ -56,6 +65,7 @@ async def create_link(
     """Pair an e-shop connection with an accounting connection."""
     link = await services.create(db_session, request.app.state.registry, principal, data)
     await schedule_link(request.app.state.redis, link.tenant_id, link.id, data.flows, paused=link.paused)
+    await _register_webhooks(request, link.tenant_id, link.id, data.flows, paused=link.paused)
     return _out(link)
 
 
@@ -81,6 +91,7 @@ async def update_link(
     link = await services.update(db_session, principal, link_id, data)
     flows = flows_from_document(link.flows)
     await schedule_link(request.app.state.redis, link.tenant_id, link.id, flows, paused=link.paused)
+    await _register_webhooks(request, link.tenant_id, link.id, flows, paused=link.paused)
     return _out(link)
 
 

@@ -28,3 +28,17 @@ async def enqueue_flow(pool: ArqRedis, tenant_id: uuid.UUID, link_id: uuid.UUID,
         _queue_name=DEFAULT_QUEUE_NAME,
     )
     return job is not None
+
+
+REGISTER_WEBHOOKS_JOB = "register_webhooks"
+
+
+async def enqueue_webhook_registration(pool: ArqRedis, tenant_id: uuid.UUID, link_id: uuid.UUID) -> None:
+    """Queue the registration of a link's e-shop webhooks (one queued job per link at a time)."""
+    await pool.enqueue_job(
+        REGISTER_WEBHOOKS_JOB,
+        str(tenant_id),
+        str(link_id),
+        _job_id=f"spojka:webhooks:{link_id}",
+        _queue_name=DEFAULT_QUEUE_NAME,
+    )

@@ -18,7 +18,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
+from typing import IO
 from urllib.parse import urlsplit
 
 import click
@@ -42,13 +44,15 @@ class ChildSpec:
     """One child process: its name (for messages), command line and extra environment.
 
     With ``health_url`` the supervisor waits for that URL to answer 2xx before it announces
-    that Spojka is running.
+    that Spojka is running. With ``log_file`` its output is appended there instead of the
+    terminal.
     """
 
     name: str
     argv: Sequence[str]
     env: Mapping[str, str] = field(default_factory=dict)
     health_url: str | None = None
+    log_file: str | None = None
 
 
 Target = ChildSpec | Sequence[str]
@@ -131,13 +135,23 @@ class Supervisor:
 
     def start(self, spec: ChildSpec) -> int:
         """Start a child in its own process group; returns its pid."""
-        process = subprocess.Popen(  # noqa: S603 - argv comes from our own CLI wiring
-            list(spec.argv),
-            env={**self.env, **spec.env},
-            stdin=subprocess.DEVNULL,
-            process_group=0,
-            preexec_fn=self._preexec,  # noqa: PLW1509
-        )
+        output: int | IO[bytes] | None = None
+        if spec.log_file is not None:
+            Path(spec.log_file).parent.mkdir(parents=True, exist_ok=True)
+            output = open(spec.log_file, "ab")  # noqa: SIM115 (the child owns it; closed below)
+        try:
+            process = subprocess.Popen(  # noqa: S603 - argv comes from our own CLI wiring
+                list(spec.argv),
+                env={**self.env, **spec.env},
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT if output is not None else None,
+                process_group=0,
+                preexec_fn=self._preexec,  # noqa: PLW1509
+            )
+        finally:
+            if output is not None and not isinstance(output, int):
+                output.close()
         self.children.append(Child(spec, process))
         self.echo(f"started {spec.name} (pid {process.pid})")
         return process.pid

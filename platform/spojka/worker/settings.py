@@ -21,6 +21,7 @@ from spojka.vault import SecretStore, load_key_ring
 from spojka.worker.flow_job import run_flow
 from spojka.worker.jobs import ping
 from spojka.worker.scheduler import scheduler_tick
+from spojka.worker.webhook_job import register_webhooks
 
 __all__ = (
     "CRON_JOBS",
@@ -92,6 +93,7 @@ def worker_settings(
         "functions": [
             *FUNCTIONS,
             func(run_flow, max_tries=FLOW_JOB_MAX_TRIES, timeout=settings.job_timeout_seconds, keep_result=0),
+            func(register_webhooks, max_tries=MAX_TRIES, timeout=60, keep_result=0),
         ],
         # arq takes over a dead worker's job after the *largest* function timeout (+10 s), so the
         # tick's timeout must not exceed the flow job's.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final, Literal
@@ -258,6 +258,15 @@ class State:
     _by_code: dict[str, tuple[SimProduct, SimVariant]] = field(default_factory=dict, repr=False)
     _next_id: int = 1000
 
+    # -- saving (the demo keeps its shop across restarts) -------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_lock"}
+
+    def __setstate__(self, values: dict[str, Any]) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_lock", threading.RLock())
+
     # -- time and ids --------------------------------------------------------------------------------
     def now(self) -> datetime:
         """The e-shop's clock (UTC), moved by :attr:`clock_offset`."""
@@ -314,11 +323,18 @@ class State:
         exchange_rate: Decimal = Decimal(1),
         status_id: int | None = None,
         paid: bool = False,
+        billing: SimAddress | None = None,
+        delivery: SimAddress | None = None,
+        email: str = "jana@example.cz",
+        phone: str = "+420777123456",
+        shipping: tuple[str, Decimal] = ("PPL", Decimal("99.00")),
+        payment: tuple[str, Decimal] = ("Bankovní převod", Decimal(0)),
     ) -> SimOrder:
         """Control: a customer places an order for ``lines`` (code, amount) of catalogue items.
 
-        Without lines, the first catalogue item is ordered once. Shipping and payment rows are added
-        as Shoptet adds them. Emits ``order:create``.
+        Without lines, the first catalogue item is ordered once. Shipping and payment rows (name,
+        price with VAT) are added as Shoptet adds them. Without ``billing``, Jana Nováková buys
+        (for her company when ``company``). Emits ``order:create``.
         """
         if lines is None:
             first = next(iter(self._by_code.values()), None)
@@ -348,16 +364,14 @@ class State:
                 )
             )
             variant.claim += amount
-        shipping = (str(uuid.uuid5(uuid.NAMESPACE_URL, "ppl")), "PPL")
-        payment = (str(uuid.uuid5(uuid.NAMESPACE_URL, "transfer")), "Bankovní převod")
-        items.append(SimItem(self.next_id(), "shipping", "PPL", Decimal(1), Decimal("99.00"), Decimal(21)))
-        items.append(
-            SimItem(self.next_id(), "billing", "Bankovní převod", Decimal(1), Decimal(0), Decimal(21))
-        )
+        shipping_method = (str(uuid.uuid5(uuid.NAMESPACE_URL, shipping[0])), shipping[0])
+        payment_method = (str(uuid.uuid5(uuid.NAMESPACE_URL, payment[0])), payment[0])
+        items.append(SimItem(self.next_id(), "shipping", shipping[0], Decimal(1), shipping[1], Decimal(21)))
+        items.append(SimItem(self.next_id(), "billing", payment[0], Decimal(1), payment[1], Decimal(21)))
         now = self.stamp()
         with self._lock:
             number = code or f"{now.year}{len(self.orders) + 1:06d}"
-            billing = SimAddress(
+            billing = billing or SimAddress(
                 full_name="Jana Nováková",
                 street="Dlouhá 12",
                 city="Praha",
@@ -372,13 +386,13 @@ class State:
                 creation_time=now,
                 change_time=now,
                 status_id=self.default_status_id if status_id is None else status_id,
-                email="jana@example.cz",
-                phone="+420777123456",
+                email=email,
+                phone=phone,
                 billing=billing,
-                delivery=SimAddress("Jana Nováková", "Krátká 3", "Brno", "602 00"),
+                delivery=delivery or SimAddress("Jana Nováková", "Krátká 3", "Brno", "602 00"),
                 items=items,
-                shipping=shipping,
-                payment=payment,
+                shipping=shipping_method,
+                payment=payment_method,
                 paid=paid,
                 currency=currency,
                 exchange_rate=exchange_rate,

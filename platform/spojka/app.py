@@ -14,11 +14,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 from spojka import __version__
 from spojka.accounts import ROUTES as ACCOUNT_ROUTES
 from spojka.audit import ROUTES as AUDIT_ROUTES
-from spojka.auth.csrf import csrf_config
+from spojka.auth.csrf import BearerAwareCSRFMiddleware, csrf_config
 from spojka.auth.deps import DEPENDENCIES
 from spojka.auth.guards import role_guard
 from spojka.auth.middleware import SessionAuthMiddleware
 from spojka.auth.ratelimit import RateLimiter
+from spojka.auth.scopes import scope_guard
 from spojka.auth.sessions import SessionStore
 from spojka.connections.routes import ROUTES as CONNECTION_ROUTES
 from spojka.connector.registry import Registry
@@ -31,6 +32,9 @@ from spojka.http.options import options_handlers
 from spojka.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from spojka.http.security_headers import SecurityHeadersMiddleware
 from spojka.links.routes import ROUTES as LINK_ROUTES
+from spojka.partners import ROUTES as PARTNER_ROUTES
+from spojka.partners.openapi import SECURITY_SCHEMES, document_security
+from spojka.partners.tokens import TokenKeys
 from spojka.queue import create_queue_pool
 from spojka.runs.routes import ROUTES as RUN_ROUTES
 from spojka.settings import Settings, get_settings
@@ -51,6 +55,7 @@ ROUTES = [
     *RUN_ROUTES,
     *AUDIT_ROUTES,
     *HOOK_ROUTES,
+    *PARTNER_ROUTES,
 ]
 AUTH_EXCLUDE = ["^/schema", "^/health$", "^/ready$", "^/metrics$"]
 
@@ -89,6 +94,7 @@ def _lifespan(settings: Settings, options: AppOptions):  # type: ignore[no-untyp
                 max_seconds=settings.session_max_hours * 3600,
             ),
             rate_limiter=RateLimiter(redis),
+            token_keys=TokenKeys(db, ring),
             queue=queue,
             registry=registry,
             engine=Engine(
@@ -121,12 +127,13 @@ def create_app(settings: Settings | None = None, options: AppOptions | None = No
         route_handlers=[*options_handlers(ROUTES), *ROUTES],
         logging_config=LitestarLoggingConfig(),
         dependencies=DEPENDENCIES,
-        guards=[role_guard],
+        guards=[role_guard, scope_guard],
         middleware=[
             DefineMiddleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies),
             DefineMiddleware(SessionAuthMiddleware, exclude=AUTH_EXCLUDE),
+            # CSRF for cookie sessions only: a bearer token is not sent by a browser on its own.
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf_config(settings)),
         ],
-        csrf_config=csrf_config(settings),
         plugins=[problem_details_plugin()],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
@@ -141,6 +148,7 @@ def create_app(settings: Settings | None = None, options: AppOptions | None = No
                     "session": SecurityScheme(
                         type="apiKey", name="spojka_session", security_scheme_in="cookie"
                     ),
+                    **SECURITY_SCHEMES,
                 }
             ),
             security=SESSION_SECURITY,
@@ -149,4 +157,5 @@ def create_app(settings: Settings | None = None, options: AppOptions | None = No
         debug=False,
     )
     refine_schema(app, ROUTES)
+    document_security(app, ROUTES)
     return instrument_app(app, trusted_proxies=settings.trusted_proxy_set)

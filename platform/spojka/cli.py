@@ -148,9 +148,11 @@ def simulate(name: str, port: int, host: str, seed: int) -> None:
 
 
 def _attach_groups() -> None:
+    from spojka.partners.cli import partners
     from spojka.vault.cli import keys
 
     main.add_command(keys)
+    main.add_command(partners)
 
 
 _attach_groups()

@@ -425,6 +425,8 @@ VIEWER_BODIES: dict[str, dict[str, Any]] = {
     "MemberUpdateIn": {"role": "owner"},
     "TenantPatch": {"name": "Renamed by a viewer"},
     "RunRequest": {"flow": "orders"},
+    "ApiKeyIn": {"name": "viewer's key", "scopes": ["runs:read"]},
+    "EventEndpointIn": {"url": "https://viewer.example.cz/hooks", "events": ["run.failed"]},
 }
 
 
@@ -436,6 +438,9 @@ def _viewer_ids(shop: Shop) -> dict[str, str]:
         "user_id": shop.viewer_user_id,
         "eshop": shop.eshop["id"],
         "accounting": shop.accounting["id"],
+        # Refused for the role before any lookup, so any id will do.
+        "api_key_id": str(uuid.uuid4()),
+        "endpoint_id": str(uuid.uuid4()),
     }
 
 

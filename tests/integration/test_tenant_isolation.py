@@ -24,12 +24,16 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
+from spojka.auth.scopes import tenant_route_scope
 from spojka.db import Database, utcnow
+from spojka.partners.models import PartnerTenant
 from spojka.runs.models import Run, RunEvent
 from tests.conftest import DatabaseUnderTest
 from tests.support.api import PASSWORD, ApiUser
+from tests.support.partners import ApiPartner, NewPartner, new_partner
 
 NewUser = Callable[[], Awaitable[ApiUser]]
+__all__ = ("new_partner",)  # the fixture, imported for the partner walk
 
 PROBLEM_JSON = "application/problem+json"
 METHOD_ORDER = {"GET": 0, "HEAD": 0, "DELETE": 2}
@@ -44,6 +48,9 @@ PUBLIC_PARAMETRISED_ROUTES: dict[str, str] = {
         "(tests/integration/test_webhooks.py)"
     ),
 }
+
+#: Routes only partner tokens may call (walked as a second partner at the end of this file).
+PARTNER_API = "/partner/"
 
 #: A valid-looking body for each request type an id route takes; a new type falls back to a generated one.
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
@@ -69,6 +76,9 @@ class TenantA:
     run_id: str
     event_id: str
     secrets: list[str] = field(default_factory=list)
+    #: A's API key and event endpoint (partner issue: tenant-owned machine access and notifications).
+    api_key: dict[str, Any] = field(default_factory=dict)
+    endpoint: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ids_by_parameter(self) -> dict[str, list[str]]:
@@ -82,6 +92,8 @@ class TenantA:
             "user_id": [self.member_user_id, self.owner_user_id],
             "member_id": [self.member_user_id, self.owner_user_id],
             "tenant_id": [self.tenant_id],
+            "api_key_id": [self.api_key["id"]],
+            "endpoint_id": [self.endpoint["id"]],
         }
 
     @property
@@ -104,6 +116,8 @@ class TenantA:
             self.run_id,
             self.event_id,
             *self.secrets,
+            self.api_key["id"],
+            self.endpoint["id"],
         ]
 
     async def snapshot(self) -> dict[str, Any]:
@@ -122,6 +136,8 @@ class TenantA:
             "run": f"/api/v1/runs/{self.run_id}",
             "events": f"/api/v1/runs/{self.run_id}/events",
             "audit": "/api/v1/audit?limit=200",
+            "api_keys": "/api/v1/api-keys",
+            "event_endpoints": "/api/v1/event-endpoints",
         }
         result: dict[str, Any] = {}
         for key, url in reads.items():
@@ -162,6 +178,13 @@ async def tenant_a(new_user: NewUser, test_database: DatabaseUnderTest) -> Tenan
     member.tenant_id = owner.tenant_id
 
     # An invitation still pending.
+    api_key = await owner.post("/api/v1/api-keys", json={"name": "A's script", "scopes": ["runs:read"]})
+    assert api_key.status_code == 201, api_key.text
+    endpoint = await owner.post(
+        "/api/v1/event-endpoints", json={"url": "https://a.example.cz/hooks", "events": ["run.failed"]}
+    )
+    assert endpoint.status_code == 201, endpoint.text
+
     pending = await owner.post(
         "/api/v1/invitations", json={"email": f"pending-{uuid.uuid4().hex[:8]}@example.cz", "role": "viewer"}
     )
@@ -213,7 +236,9 @@ async def tenant_a(new_user: NewUser, test_database: DatabaseUnderTest) -> Tenan
         invitation=pending.json(),
         run_id=run_id,
         event_id=event_id,
-        secrets=[secret],
+        secrets=[secret, api_key.json()["key"], endpoint.json()["signingSecret"]],
+        api_key=api_key.json(),
+        endpoint=endpoint.json(),
     )
 
 
@@ -333,6 +358,9 @@ async def test_every_id_route_answers_tenant_b_404_for_tenant_a_objects(
     app: Litestar, tenant_a: TenantA, tenant_b: ApiUser
 ) -> None:
     calls, unknown = id_routes(app)
+    # The partner API refuses every dashboard session (403) before it looks anything up; it is walked
+    # as a second partner in test_every_id_route_answers_a_second_partner_404_for_the_first_ones_objects.
+    calls = [call for call in calls if not call.template.startswith(PARTNER_API)]
     ids = tenant_a.ids_by_parameter
     for call in calls:
         missing = [name for name in call.parameters if name not in ids]
@@ -389,7 +417,8 @@ async def test_options_preflight_does_not_tell_foreign_ids_from_missing(
 ) -> None:
     calls, _ = id_routes(app)
     ids = tenant_a.ids_by_parameter
-    for call in (c for c in calls if c.method == "OPTIONS"):
+    # Partner routes' ids (a partner's client) are not tenant A's; their OPTIONS answer is checked below.
+    for call in (c for c in calls if c.method == "OPTIONS" and not c.template.startswith(PARTNER_API)):
         for values in _assignments(call, ids):
             foreign = await tenant_b.request("OPTIONS", call.url(values))
             missing = await tenant_b.request("OPTIONS", call.url({n: str(uuid.uuid4()) for n in values}))
@@ -480,3 +509,130 @@ async def test_b_cannot_switch_into_a(tenant_a: TenantA, tenant_b: ApiUser) -> N
     me = (await tenant_b.get("/api/v1/me")).json()
     assert me["tenant"]["id"] == tenant_b.tenant_id
     assert tenant_a.tenant_id not in json.dumps(me)
+
+
+# -- partners: a second partner never reaches the first one's tenants --------------------------
+
+
+@pytest.fixture
+async def partner_of_a(
+    tenant_a: TenantA, new_partner: NewPartner, test_database: DatabaseUnderTest
+) -> ApiPartner:
+    """A partner that manages tenant A and has a second client (an object of its own to aim at)."""
+    partner = await new_partner()
+    # Tenant A signed up by itself; its partner takes over its care here (no API adopts a tenant).
+    db = Database(test_database.owner_url)
+    try:
+        async with db.session(tenant_id=uuid.UUID(tenant_a.tenant_id)) as session:
+            session.add(
+                PartnerTenant(
+                    tenant_id=uuid.UUID(tenant_a.tenant_id), partner_id=uuid.UUID(partner.partner_id)
+                )
+            )
+    finally:
+        await db.dispose()
+    made = await partner.post("/partner/v1/clients", json={"name": "second", "scopes": ["tenants:read"]})
+    assert made.status_code == 201, made.text
+    partner.extra_ids = {"client_id": [made.json()["id"], partner.client_id]}
+    return partner
+
+
+async def _send_as_partner(
+    partner: ApiPartner, call: Call, url: str, body: dict[str, Any] | None, tenant: str | None
+) -> Any:
+    kwargs: dict[str, Any] = {} if body is None else {"json": body}
+    return await partner.request(call.method, url, tenant=tenant, **kwargs)
+
+
+async def test_every_id_route_answers_a_second_partner_404_for_the_first_ones_objects(
+    app: Litestar, tenant_a: TenantA, partner_of_a: ApiPartner, new_partner: NewPartner
+) -> None:
+    second = await new_partner()
+    own = await second.create_tenant("Second partner's client")
+    made = await second.post(
+        "/api/v1/connections",
+        tenant=own["id"],
+        json={
+            "connector": "test-eshop",
+            "name": "second partner's shop",
+            "settings": {"shopUrl": "https://shop.example.cz", "stockId": 1},
+            "credentials": {"apiToken": "good-token-123"},
+        },
+    )
+    assert made.status_code == 201, made.text
+    # The first partner does reach A's objects through the same routes (the walk below is no accident).
+    assert (await partner_of_a.get(f"/partner/v1/tenants/{tenant_a.tenant_id}")).status_code == 200
+    control = await partner_of_a.get(f"/api/v1/connections/{tenant_a.eshop['id']}", tenant=tenant_a.tenant_id)
+    assert control.status_code == 200, control.text
+
+    calls, unknown = id_routes(app)
+    ids = {**tenant_a.ids_by_parameter, **partner_of_a.extra_ids}
+    for call in calls:
+        missing_ids = [name for name in call.parameters if name not in ids]
+        if missing_ids:
+            unknown.append(f"{call.method} {call.template}: no id of the first partner for {missing_ids}")
+    assert not unknown, "routes the partner walk cannot exercise:\n" + "\n".join(unknown)
+
+    before = await tenant_a.snapshot()
+    clients_before = (await partner_of_a.get("/partner/v1/clients")).json()
+    failures: list[str] = []
+    exercised: set[str] = set()
+    for call in calls:
+        if call.method == "OPTIONS":
+            for values in _assignments(call, ids):
+                foreign = await second.request("OPTIONS", call.url(values))
+                missing = await second.request("OPTIONS", call.url({n: str(uuid.uuid4()) for n in values}))
+                assert foreign.status_code < 500
+                assert (foreign.status_code, foreign.text) == (missing.status_code, missing.text)
+            continue
+        body = sample_body(call.body_type, ids) if call.body_type is not None else None
+        on_partner_api = call.template.startswith(PARTNER_API)
+        # On /api/v1 the second partner names its own tenant (A's ids must not resolve there) and
+        # A's tenant (which it does not manage); on /partner/v1 there is no tenant header.
+        for tenant in [None] if on_partner_api else [own["id"], tenant_a.tenant_id]:
+            closed = (
+                not on_partner_api
+                and tenant == own["id"]
+                and tenant_route_scope(call.template, call.method) is None
+            )
+            expected = 403 if closed else 404
+            for values in _assignments(call, ids):
+                url = call.url(values)
+                random_url = call.url({name: str(uuid.uuid4()) for name in values})
+                foreign = await _send_as_partner(second, call, url, body, tenant)
+                missing = await _send_as_partner(second, call, random_url, body, tenant)
+                exercised.add(f"{call.method} {call.template}")
+                label = f"{call.method} {url} as the second partner (Spojka-Tenant: {tenant})"
+                status, content_type, problem = _problem_of(foreign)
+                if status != expected or content_type != PROBLEM_JSON:
+                    failures.append(f"{label}: expected {expected}, got {status} {foreign.text[:300]}")
+                    continue
+                if (_problem_of(missing)[0], _problem_of(missing)[2]) != (status, problem):
+                    failures.append(f"{label}: a foreign id is told from a missing one: {missing.text[:300]}")
+    assert not failures, "\n".join(failures)
+    for expected_call in (
+        "GET /partner/v1/tenants/{tenant_id:uuid}",
+        "POST /partner/v1/tenants/{tenant_id:uuid}/suspend",
+        "DELETE /partner/v1/clients/{client_id:uuid}",
+        "GET /api/v1/runs/{run_id:uuid}/events",
+        "DELETE /api/v1/links/{link_id:uuid}",
+    ):
+        assert expected_call in exercised
+    assert await tenant_a.snapshot() == before
+    assert (await partner_of_a.get("/partner/v1/clients")).json() == clients_before
+
+    # Lists the second partner reads are free of A's data.
+    leaks = []
+    for path in _get_routes_without_parameters(app):
+        tenant = None if path.startswith(PARTNER_API) else own["id"]
+        response = await second.get(path, tenant=tenant)
+        assert response.status_code < 500, f"GET {path}: {response.status_code} {response.text[:300]}"
+        found = [
+            marker
+            for marker in [*tenant_a.markers, partner_of_a.extra_ids["client_id"][0]]
+            if marker in response.text
+        ]
+        if found:
+            leaks.append(f"GET {path} as the second partner shows the first one's {found}")
+    assert not leaks, "\n".join(leaks)
+    assert [t["id"] for t in (await second.get("/partner/v1/tenants")).json()["items"]] == [own["id"]]

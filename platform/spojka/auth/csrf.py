@@ -5,10 +5,13 @@ from __future__ import annotations
 import secrets
 
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import ScopeType
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import Receive, Scope, Send
 
 from spojka.settings import Settings
 
-# Machine callers that never hold our cookies: remote webhooks, and (later) OAuth clients.
+# Machine callers that never hold our cookies: remote webhooks and OAuth clients (the partner API).
 CSRF_EXEMPT = ["^/api/v1/hooks/", "^/oauth/", "^/partner/"]
 
 
@@ -36,3 +39,27 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_samesite="lax",
         exclude=CSRF_EXEMPT,
     )
+
+
+class BearerAwareCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check, skipped for requests that authenticate with ``Authorization: Bearer``.
+
+    CSRF abuses credentials a browser attaches by itself (cookies). A bearer token is never attached
+    by the browser, and a cross-site page cannot add an Authorization header without a CORS
+    preflight (which this API does not grant); the auth middleware uses only the token when one is
+    sent, so such a request cannot ride on a cookie session.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and has_bearer(scope):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def has_bearer(scope: Scope) -> bool:
+    """Whether the request carries an ``Authorization: Bearer ...`` header."""
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"authorization":
+            return value[:7].lower() == b"bearer "
+    return False

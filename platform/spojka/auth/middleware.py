@@ -1,4 +1,5 @@
-"""Resolves the session cookie into a ``Principal`` for every request that needs one."""
+"""Resolves the caller of every request that needs one: the session cookie into a ``Principal``, or
+an ``Authorization: Bearer`` credential (partner token, tenant API key; see ``partners.bearer``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from spojka.auth.principal import Principal
 from spojka.auth.sessions import COOKIE_NAME, SessionStore
 from spojka.db import Database
 from spojka.http.problems import Unauthorized
+from spojka.partners.bearer import authenticate_bearer
 
 
 class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
@@ -22,8 +24,17 @@ class SessionAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
+        authorization = connection.headers.get("authorization")
+        if authorization is not None and authorization[:7].lower() == "bearer ":
+            # A bearer credential is used alone, never with a cookie (see BearerAwareCSRFMiddleware).
+            return await authenticate_bearer(connection, authorization[7:].strip())
         token = connection.cookies.get(COOKIE_NAME)
         if not token:
+            if connection.scope["path"].startswith("/partner/"):
+                raise Unauthorized(
+                    "Send a partner access token (Authorization: Bearer ...); get one at POST /oauth/token.",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             raise Unauthorized("Sign in to continue.")
         store: SessionStore = connection.app.state.sessions
         data = await store.get(token)

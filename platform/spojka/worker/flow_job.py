@@ -22,6 +22,7 @@ from sqlalchemy import select
 from spojka.connector import RetriableError
 from spojka.db import utcnow
 from spojka.notifications.flow_alerts import notify
+from spojka.partners.jobs import emit_run_outcome
 from spojka.runs.enqueue import enqueue_flow
 from spojka.runs.models import Run
 from spojka.runs.services import active_run, request_run
@@ -123,6 +124,7 @@ async def run_flow(ctx: dict[str, Any], tenant: str, link: str, flow: str) -> st
                         "failed",
                         f"Gave up after {attempts + 1} attempts: {exc.message}",
                     )
+                    await emit_run_outcome(ctx, tenant_id, link_id, flow, run_id)
                     await notify(engine.db, ctx["mailer"], settings, tenant_id, link_id, flow, run_id)
                     continue
                 delay = backoff_seconds(attempts + 1, exc.retry_after)
@@ -131,6 +133,7 @@ async def run_flow(ctx: dict[str, Any], tenant: str, link: str, flow: str) -> st
                 )
                 raise Retry(defer=delay) from exc
             done += 1
+            await emit_run_outcome(ctx, tenant_id, link_id, flow, run_id)
             await notify(engine.db, ctx["mailer"], settings, tenant_id, link_id, flow, run_id)
             for follow in sorted(result.follow_ups):
                 await _follow_up(engine, ctx["redis"], tenant_id, link_id, follow)

@@ -13,6 +13,7 @@ from spojka.connector.registry import Registry
 from spojka.db import Database
 from spojka.embedded_redis import arq_settings, resolve_redis_url
 from spojka.notifications.mailer import Mailer
+from spojka.partners.jobs import deliver_due_events, deliver_event
 from spojka.queue import DEFAULT_QUEUE_NAME, deserialize_job, serialize_job, worker_health_key
 from spojka.settings import Settings
 from spojka.sync.runner import Engine
@@ -39,6 +40,9 @@ FUNCTIONS: list[Function | WorkerCoroutine] = [ping]
 #: Retries of ``run_flow`` are bounded by the run's own attempts (settings.max_run_attempts);
 #: arq's count also includes waits for a busy lock or tenant slot, so it is set far above.
 FLOW_JOB_MAX_TRIES = 1000
+#: Each delivery attempt is a job of its own (retries are queued by deliver_due_events); arq's
+#: own tries only cover a worker that died in the middle of one.
+EVENT_DELIVERY_MAX_TRIES = 3
 CRON_JOBS: list[CronJob] = []
 
 MAX_JOBS = 10
@@ -94,6 +98,7 @@ def worker_settings(
             *FUNCTIONS,
             func(run_flow, max_tries=FLOW_JOB_MAX_TRIES, timeout=settings.job_timeout_seconds, keep_result=0),
             func(register_webhooks, max_tries=MAX_TRIES, timeout=60, keep_result=0),
+            func(deliver_event, max_tries=EVENT_DELIVERY_MAX_TRIES, timeout=60, keep_result=0),
         ],
         # arq takes over a dead worker's job after the *largest* function timeout (+10 s), so the
         # tick's timeout must not exceed the flow job's.
@@ -102,6 +107,14 @@ def worker_settings(
             cron(
                 scheduler_tick,
                 second={0},
+                unique=True,
+                timeout=min(55, settings.job_timeout_seconds),
+                keep_result=0,
+            ),
+            # Event notifications whose retry is due (partners.jobs).
+            cron(
+                deliver_due_events,
+                second={30},
                 unique=True,
                 timeout=min(55, settings.job_timeout_seconds),
                 keep_result=0,

@@ -1,0 +1,140 @@
+"""The worker side of event notifications: the ``deliver_event`` job, the cron job that hands due
+retries back to it, and the hook that turns a finished run into ``run.failed`` / ``run.recovered``
+(called by ``worker.flow_job``).
+
+A retry is not an arq job deferred for hours (that would sit in the queue, and a burst worker would
+wait for it): a failed attempt puts the delivery in a Redis sorted set scored by its next attempt's
+time, and ``deliver_due_events`` (every minute) queues the ones that are due.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import httpx
+from arq.connections import ArqRedis
+from sqlalchemy import select
+
+from spojka.db import Database
+from spojka.links.models import Link
+from spojka.partners.events import DELIVER_EVENT_JOB, deliver, emit
+from spojka.queue import DEFAULT_QUEUE_NAME, key
+from spojka.runs.models import FlowHealth, Run
+from spojka.sync.runner import Engine
+
+log = logging.getLogger(__name__)
+
+#: Deliveries waiting for a retry: member ``<delivery id>:<tenant id>``, score the unix time it is due.
+DUE_KEY = key("events", "due")
+#: At most this many retries are queued per minute (the rest wait for the next minute).
+DUE_BATCH = 500
+
+
+async def deliver_event(ctx: dict[str, Any], delivery: str, tenant: str) -> str:
+    """One delivery attempt; a failed one is put on the retry schedule for ``deliver_due_events``."""
+    engine: Engine = ctx["engine"]
+    async with httpx.AsyncClient() as client:
+        delay = await deliver(
+            engine.db, engine.secrets.ring, uuid.UUID(delivery), uuid.UUID(tenant), client=client
+        )
+    if delay is None:
+        return "done"
+    redis: ArqRedis = ctx["redis"]
+    await redis.zadd(DUE_KEY, {f"{delivery}:{tenant}": time.time() + delay})
+    return f"retry in {delay:.0f} s"
+
+
+async def deliver_due_events(ctx: dict[str, Any], *, now: float | None = None) -> int:
+    """The cron job: queue the deliveries whose retry is due; returns how many were queued."""
+    redis: ArqRedis = ctx["redis"]
+    now = time.time() if now is None else now
+    queued = 0
+    for raw in await redis.zrangebyscore(DUE_KEY, 0, now, start=0, num=DUE_BATCH):
+        member = raw.decode() if isinstance(raw, bytes) else str(raw)
+        # ZREM is the claim: of two workers' ticks, only one queues each retry.
+        if not await redis.zrem(DUE_KEY, member):
+            continue
+        delivery, _, tenant = member.partition(":")
+        if not await _enqueue(redis, delivery, tenant):
+            # Its previous attempt is still queued or running: look again in a minute.
+            await redis.zadd(DUE_KEY, {member: now + 60})
+            continue
+        queued += 1
+    return queued
+
+
+async def _enqueue(pool: ArqRedis, delivery: str, tenant: str) -> bool:
+    job = await pool.enqueue_job(
+        DELIVER_EVENT_JOB,
+        delivery,
+        tenant,
+        _job_id=f"spojka:event:{delivery}",
+        _queue_name=DEFAULT_QUEUE_NAME,
+    )
+    return job is not None
+
+
+async def enqueue_deliveries(pool: ArqRedis, deliveries: list[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    for delivery_id, tenant_id in deliveries:
+        await _enqueue(pool, str(delivery_id), str(tenant_id))
+
+
+async def emit_and_enqueue(
+    db: Database, pool: ArqRedis, tenant_id: uuid.UUID, event_type: str, data: dict[str, Any]
+) -> int:
+    """Record the event's deliveries, then queue them (after the commit, so the job finds them)."""
+    deliveries = await emit(db, tenant_id, event_type, data)
+    await enqueue_deliveries(pool, deliveries)
+    return len(deliveries)
+
+
+async def emit_run_outcome(
+    ctx: dict[str, Any], tenant_id: uuid.UUID, link_id: uuid.UUID, flow: str, run_id: uuid.UUID
+) -> None:
+    """``run.failed`` for every failed run; ``run.recovered`` for the first good run after failures.
+
+    Called before the flow's health is updated (``notifications.flow_alerts``), so the failures in
+    a row it reads are those before this run. Never raises: a notification must not fail a run.
+    """
+    engine: Engine = ctx["engine"]
+    try:
+        async with engine.db.session(tenant_id=tenant_id) as session:
+            run = await session.scalar(select(Run).where(Run.tenant_id == tenant_id, Run.id == run_id))
+            if run is None:
+                return
+            before = await session.scalar(
+                select(FlowHealth.failures_in_row).where(
+                    FlowHealth.tenant_id == tenant_id, FlowHealth.link_id == link_id, FlowHealth.flow == flow
+                )
+            )
+            link_name = await session.scalar(
+                select(Link.name).where(Link.tenant_id == tenant_id, Link.id == link_id)
+            )
+            data: dict[str, Any] = {
+                "runId": str(run.id),
+                "linkId": str(link_id),
+                "linkName": link_name,
+                "flow": flow,
+                "trigger": run.trigger,
+                "status": run.status,
+                "counts": {
+                    "created": run.created,
+                    "updated": run.updated,
+                    "skipped": run.skipped,
+                    "failed": run.failed,
+                },
+                "error": run.error,
+                "finishedAt": run.finished_at.isoformat() if run.finished_at else None,
+            }
+            status = run.status
+        if status == "failed":
+            data["failuresInRow"] = (before or 0) + 1
+            await emit_and_enqueue(engine.db, ctx["redis"], tenant_id, "run.failed", data)
+        elif status in ("succeeded", "partial") and (before or 0) > 0:
+            data["failuresBefore"] = before
+            await emit_and_enqueue(engine.db, ctx["redis"], tenant_id, "run.recovered", data)
+    except Exception:
+        log.exception("events of run %s could not be queued", run_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Request, delete, get, patch, post
+from litestar import Request, Response, delete, get, patch, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -21,6 +22,7 @@ from spojka.connector.registry import Registry
 from spojka.db import utcnow
 from spojka.http.paging import DEFAULT_LIMIT, Limit, Offset
 from spojka.http.schemas import Page
+from spojka.partners.jobs import emit_connection_attention
 from spojka.vault import SecretStore
 
 
@@ -169,17 +171,31 @@ async def check_connection(
     connection_id: FromPath[uuid.UUID],
     principal: NamedDependency[Principal],
     db_session: NamedDependency[AsyncSession],
-) -> CheckOut:
+) -> Response[CheckOut]:
     """Try the connection now and say in plain words whether it works."""
-    conn, result = await services.check(
+    conn, result, broke = await services.check(
         db_session, _registry(request), _store(request), principal, connection_id
     )
-    return CheckOut(
+    answer = CheckOut(
         ok=result.ok,
         message=result.message,
         details=result.details,
         checked_at=conn.last_check_at or utcnow(),
     )
+    if not broke:
+        return Response(answer)
+    # Told after this request's transaction has committed (SQLite would make the event wait on it).
+    notify = BackgroundTask(
+        emit_connection_attention,
+        request.app.state.db,
+        request.app.state.queue,
+        principal.tenant_id,
+        conn.id,
+        name=conn.name,
+        connector=conn.connector,
+        message=result.message,
+    )
+    return Response(answer, background=notify)
 
 
 ROUTES = [

@@ -15,7 +15,7 @@ from spojka.audit.service import record
 from spojka.auth.principal import Principal
 from spojka.connections.models import Connection
 from spojka.connections.schemas import ConnectionIn, ConnectionPatch
-from spojka.connections.validation import validate_credentials, validate_settings
+from spojka.connections.validation import only_credentials, validate_credentials, validate_settings
 from spojka.connections.webhooks import ensure_endpoint
 from spojka.connector import CheckResult, ConnectorSpec
 from spojka.connector.capabilities import ORDERS_WEBHOOK
@@ -144,7 +144,7 @@ async def _replace_credentials(
             {"path": f"/credentials/{f}", "message": "not a credential of this connector"} for f in unknown
         ]
         raise Invalid(f"The credentials do not fit {spec.title}.", extra={"errors": errors})
-    current = await store.get(session, tenant_id, owner_id)
+    current = only_credentials(spec, await store.get(session, tenant_id, owner_id))
     merged = {**current, **{k: v for k, v in changes.items() if v is not None}}
     for field, value in changes.items():
         if value is None:
@@ -173,16 +173,20 @@ async def delete(
 
 async def check(
     session: AsyncSession, registry: Registry, store: SecretStore, actor: Principal, connection_id: uuid.UUID
-) -> tuple[Connection, CheckResult]:
-    """Ask the connector whether the settings and credentials work; remember the answer."""
+) -> tuple[Connection, CheckResult, bool]:
+    """Ask the connector whether the settings and credentials work; remember the answer. The flag
+    says whether it just stopped working (it failed now and had not failed before)."""
     conn = await get(session, actor.tenant_id, connection_id)
+    failing_before = conn.last_check_ok is False
     entry = registry.get(conn.connector)
     if entry is None or entry.connector is None:
         result = CheckResult(
             ok=False, message=f"The connector {conn.connector!r} is not available on this server."
         )
     else:
-        credentials = await store.get(session, actor.tenant_id, conn.id)
+        credentials = only_credentials(
+            entry.connector.spec, await store.get(session, actor.tenant_id, conn.id)
+        )
         try:
             result = await asyncio.wait_for(
                 entry.connector.check(dict(conn.settings), credentials), CHECK_TIMEOUT_SECONDS
@@ -195,4 +199,4 @@ async def check(
     conn.last_check_ok = result.ok
     conn.last_check_message = result.message
     await session.flush()
-    return conn, result
+    return conn, result, not result.ok and not failing_before

@@ -9,6 +9,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from spojka.connector import ConnectorSpec
+from spojka.connector.spec import secret_fields
 from spojka.http.problems import Invalid
 
 
@@ -28,6 +29,13 @@ def validate_settings(spec: ConnectorSpec, settings: Mapping[str, Any]) -> None:
     errors = _errors(spec.settings_schema, settings)
     if errors:
         raise Invalid(f"The settings do not fit {spec.title}.", extra={"errors": _prefix("settings", errors)})
+
+
+def only_credentials(spec: ConnectorSpec, sealed: Mapping[str, str]) -> dict[str, str]:
+    """The connector's credentials among a connection's sealed values (the vault also keeps the
+    connection's webhook token and the connector's own state there)."""
+    fields = set(secret_fields(spec))
+    return {name: value for name, value in sealed.items() if name in fields}
 
 
 def validate_credentials(spec: ConnectorSpec, credentials: Mapping[str, Any]) -> None:

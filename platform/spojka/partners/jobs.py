@@ -138,3 +138,22 @@ async def emit_run_outcome(
             await emit_and_enqueue(engine.db, ctx["redis"], tenant_id, "run.recovered", data)
     except Exception:
         log.exception("events of run %s could not be queued", run_id)
+
+
+async def emit_connection_attention(
+    db: Database,
+    pool: ArqRedis,
+    tenant_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    *,
+    name: str,
+    connector: str,
+    message: str,
+) -> None:
+    """``connection.needs_attention``: a connection that worked stopped working (its check fails,
+    or the e-shop refused webhooks). Never raises: telling must not break what it reports on."""
+    data = {"connectionId": str(connection_id), "name": name, "connector": connector, "message": message}
+    try:
+        await emit_and_enqueue(db, pool, tenant_id, "connection.needs_attention", data)
+    except Exception:
+        log.exception("connection.needs_attention for %s could not be queued", connection_id)

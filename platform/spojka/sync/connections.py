@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 
 from spojka.connections.models import Connection
-from spojka.connector import ConfigError, ConnectionContext, ConnectorSpec, OpensSessions, secret_fields
+from spojka.connections.validation import only_credentials
+from spojka.connector import ConfigError, ConnectionContext, ConnectorSpec, OpensSessions
 from spojka.connector.registry import Registry
 from spojka.db import Database
 from spojka.vault import SecretStore
@@ -93,9 +94,7 @@ async def open_connection(
         spec = entry.spec
         if not isinstance(connector, OpensSessions):
             raise ConfigError(f"{spec.title} cannot transfer data yet (its connector offers no session).")
-        wanted = set(secret_fields(spec))
-        values = await store.get(session, tenant_id, connection_id)
-        credentials = {k: v for k, v in values.items() if k in wanted}
+        credentials = only_credentials(spec, await store.get(session, tenant_id, connection_id))
         settings = dict(connection.settings)
         name = connection.name
     context = ConnectionContext(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -28,20 +29,28 @@ log = logging.getLogger(__name__)
 LINK_NOT_FOUND = "The link no longer exists."
 
 
-async def register_link_webhooks(engine: Engine, tenant_id: uuid.UUID, link_id: uuid.UUID) -> str:
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What registering did; ``refused_by`` names the e-shop connection when the e-shop said no."""
+
+    message: str
+    refused_by: Connection | None = None
+
+
+async def register_link_webhooks(engine: Engine, tenant_id: uuid.UUID, link_id: uuid.UUID) -> Registration:
     """Register the link's e-shop webhooks; what was done, in words. A :class:`RetriableError`
     propagates (the job is tried again); any other connector error is kept on the connection."""
     async with engine.db.session(tenant_id=tenant_id) as session:
         link = await session.scalar(select(Link).where(Link.tenant_id == tenant_id, Link.id == link_id))
         if link is None:
-            return LINK_NOT_FOUND
+            return Registration(LINK_NOT_FOUND)
         flows = flows_from_document(link.flows)
         if link.paused or not flows.orders.enabled or not flows.orders.webhooks:
-            return "The link does not use webhooks."
+            return Registration("The link does not use webhooks.")
         connection_id = link.eshop_connection_id
         url = await webhook_url(session, engine.secrets, engine.public_url, tenant_id, connection_id)
     if url is None:
-        return "The e-shop connection has no webhook address."
+        return Registration("The e-shop connection has no webhook address.")
     try:
         async with open_connection(
             engine.db,
@@ -53,23 +62,23 @@ async def register_link_webhooks(engine: Engine, tenant_id: uuid.UUID, link_id: 
             webhook_url=url,
         ) as conn:
             if ORDERS_WEBHOOK not in conn.spec.capabilities or not isinstance(conn.session, ReceivesWebhooks):
-                return f"{conn.spec.title} does not send webhooks; orders are polled."
+                return Registration(f"{conn.spec.title} does not send webhooks; orders are polled.")
             await conn.session.register_webhooks(url)
             outcome = f"Webhooks registered: {conn.spec.title} reports new and changed orders at once."
     except RetriableError:
         raise
     except ConnectorError as exc:
         outcome = f"Webhooks could not be registered ({exc.message}); orders are polled meanwhile."
-        await _note(engine, tenant_id, connection_id, ok=False, message=outcome)
+        connection = await _note(engine, tenant_id, connection_id, ok=False, message=outcome)
         log.warning("webhook registration failed for link %s: %s", link_id, exc.message)
-        return outcome
+        return Registration(outcome, refused_by=connection)
     await _note(engine, tenant_id, connection_id, ok=True, message=outcome)
-    return outcome
+    return Registration(outcome)
 
 
 async def _note(
     engine: Engine, tenant_id: uuid.UUID, connection_id: uuid.UUID, *, ok: bool, message: str
-) -> None:
+) -> Connection | None:
     async with engine.db.session(tenant_id=tenant_id) as session:
         connection = await session.scalar(
             select(Connection).where(Connection.tenant_id == tenant_id, Connection.id == connection_id)
@@ -78,3 +87,4 @@ async def _note(
             connection.last_check_at = utcnow()
             connection.last_check_ok = ok
             connection.last_check_message = message
+        return connection

@@ -4,7 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit install lock bench clean
+.PHONY: run test lint typecheck unit install lock bench clean frontend frontend-check api-client e2e
+
+# The dashboard (frontend/): npm ci once per lock change, a build whenever its sources change.
+NPM         ?= npm
+FRONT       := frontend
+FRONT_STAMP := $(FRONT)/node_modules/.installed
+FRONT_BUILD := $(FRONT)/dist/index.html
+FRONT_SRC   := $(shell find $(FRONT)/src $(FRONT)/public -type f 2>/dev/null) \
+               $(FRONT)/index.html $(FRONT)/vite.config.ts $(FRONT)/tsconfig.json
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,10 +20,35 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(FRONT_STAMP)
 
-run: $(STAMP)
-	$(BIN)/spojka run
+$(FRONT_STAMP): $(FRONT)/package.json $(FRONT)/package-lock.json
+	cd $(FRONT) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(FRONT_BUILD): $(FRONT_STAMP) $(FRONT_SRC)
+	cd $(FRONT) && $(NPM) run --silent build
+
+frontend: $(FRONT_BUILD)
+
+# Regenerate the dashboard's TypeScript client from the API's OpenAPI document.
+api-client: $(STAMP) $(FRONT_STAMP)
+	cd $(FRONT) && $(NPM) run --silent api:generate
+
+# The dashboard's checks: the client matches the API (drift), lint, strict types, component tests.
+frontend-check: $(STAMP) $(FRONT_STAMP)
+	cd $(FRONT) && $(NPM) run --silent api:check
+	cd $(FRONT) && $(NPM) run --silent lint
+	cd $(FRONT) && $(NPM) run --silent typecheck
+	cd $(FRONT) && $(NPM) run --silent test
+
+# End to end in Chromium (/usr/bin/chromium; `apt-get install chromium`): a real `spojka run`
+# and real simulators; screenshots land in frontend/test-results/screenshots/.
+e2e: $(STAMP) $(FRONT_BUILD)
+	cd $(FRONT) && $(NPM) run --silent e2e
+
+run: $(STAMP) $(FRONT_BUILD)
+	$(BIN)/spojka demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -24,8 +57,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck frontend-check $(FRONT_BUILD)
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory e2e
 
 bench: $(STAMP)
 	@if ls bench/*.py >/dev/null 2>&1; then for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done; else echo "no benchmarks yet"; fi
@@ -36,4 +70,4 @@ lock: $(STAMP)
 		--output-file requirements.lock pyproject.toml
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(FRONT)/node_modules $(FRONT)/dist

@@ -31,6 +31,7 @@ from spojka.http.openapi import SESSION_SECURITY, document_operations, refine_sc
 from spojka.http.options import options_handlers
 from spojka.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from spojka.http.security_headers import SecurityHeadersMiddleware
+from spojka.http.static import frontend_routes
 from spojka.links.routes import ROUTES as LINK_ROUTES
 from spojka.partners import ROUTES as PARTNER_ROUTES
 from spojka.partners.openapi import SECURITY_SCHEMES, document_security
@@ -46,7 +47,7 @@ from spojka.tenants.routes import ROUTES as TENANT_ROUTES
 from spojka.vault import SecretStore, load_key_ring, verify_key_ring
 
 ROUTES = [
-    *HOME_ROUTES,
+    *frontend_routes(HOME_ROUTES),
     *SYSTEM_ROUTES,
     *ACCOUNT_ROUTES,
     *TENANT_ROUTES,

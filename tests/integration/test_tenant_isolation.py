@@ -42,6 +42,11 @@ PATH_PARAMETER = re.compile(r"\{(?P<name>\w+)(?::\w+)?\}")
 #: Routes with path parameters that anyone may call, and why that is safe. Keep the reason honest.
 PUBLIC_PARAMETRISED_ROUTES: dict[str, str] = {
     "/schema/{path:str}": "Litestar's OpenAPI documentation pages: the parameter names a page, not an object",
+    "/{path:path}": (
+        "the dashboard's static build (spojka.http.static): the parameter names a file of the build or "
+        "a page of the single-page app, never an object; reserved API prefixes answer 404 "
+        "(tests/integration/test_static_frontend.py)"
+    ),
     "/api/v1/hooks/{connection_id:uuid}/{token:str}": (
         "webhook intake is anonymous by design: it finds its tenant only through the secret token "
         "(row-level security shows the endpoint to whoever binds the token's hash); a wrong token is 404 "

@@ -93,12 +93,15 @@ def worker_settings(
         if isinstance(db, Database):
             await db.dispose()
 
+    short_timeout = min(60, settings.job_timeout_seconds)
     return {
         "functions": [
             *FUNCTIONS,
             func(run_flow, max_tries=FLOW_JOB_MAX_TRIES, timeout=settings.job_timeout_seconds, keep_result=0),
-            func(register_webhooks, max_tries=MAX_TRIES, timeout=60, keep_result=0),
-            func(deliver_event, max_tries=EVENT_DELIVERY_MAX_TRIES, timeout=60, keep_result=0),
+            # arq takes over a dead worker's job after the *largest* function timeout (+10 s): no
+            # other job may have a longer timeout than the flow job's.
+            func(register_webhooks, max_tries=MAX_TRIES, timeout=short_timeout, keep_result=0),
+            func(deliver_event, max_tries=EVENT_DELIVERY_MAX_TRIES, timeout=short_timeout, keep_result=0),
         ],
         # arq takes over a dead worker's job after the *largest* function timeout (+10 s), so the
         # tick's timeout must not exceed the flow job's.

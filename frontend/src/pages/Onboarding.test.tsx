@@ -1,0 +1,54 @@
+import { cleanup, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { Connector } from "../api/client";
+import { renderWithProviders } from "../test/render";
+import { ConnectorCard } from "./Onboarding";
+
+afterEach(() => cleanup());
+
+const shoptet = {
+  key: "shoptet",
+  kind: "eshop",
+  title: "Shoptet",
+  capabilities: ["orders.read", "stock.write"],
+  authMode: "api_token",
+  available: true,
+  description: "Shoptet e-shop through its REST API.",
+  simulated: false,
+  error: null,
+  settingsSchema: {},
+  credentialsSchema: {},
+} as Connector;
+
+describe("connector cards", () => {
+  it("show initials, the description and what the connector can do, in words", async () => {
+    const onSelect = vi.fn();
+    renderWithProviders(<ConnectorCard connector={shoptet} selected={false} onSelect={onSelect} />);
+    const card = screen.getByRole("button", { name: /Shoptet/ });
+    expect(card).toHaveAttribute("aria-pressed", "false");
+    expect(card).toHaveTextContent("S");
+    expect(card).toHaveTextContent("reads orders");
+    expect(card).toHaveTextContent("writes stock");
+    await userEvent.click(card);
+    expect(onSelect).toHaveBeenCalled();
+  });
+
+  it("show a plugin that failed to load as unavailable, and cannot be chosen", async () => {
+    const onSelect = vi.fn();
+    const broken = {
+      ...shoptet,
+      key: "abra",
+      title: "ABRA Flexi",
+      available: false,
+      error: "failed to load",
+    };
+    renderWithProviders(<ConnectorCard connector={broken} selected={false} onSelect={onSelect} />);
+    const card = screen.getByRole("button", { name: /ABRA Flexi/ });
+    expect(card).toBeDisabled();
+    expect(card).toHaveTextContent("Unavailable");
+    expect(card).toHaveTextContent("failed to load");
+    await userEvent.click(card);
+    expect(onSelect).not.toHaveBeenCalled();
+  });
+});

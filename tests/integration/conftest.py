@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -10,13 +9,13 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from spojka.app import AppOptions, create_app
 from spojka.connector.registry import Registry
 from spojka.settings import Settings
 from spojka.vault import generate_key_entry
 from tests.conftest import DatabaseUnderTest
 from tests.support.api import ApiUser
 from tests.support.connectors import accounting_connector, eshop_connector
+from tests.support.platform import running_app
 
 
 def make_settings(db: DatabaseUnderTest, var_dir: Path, **overrides: object) -> Settings:
@@ -52,22 +51,8 @@ async def app(
 ) -> AsyncIterator[Litestar]:
     """One application (lifespan started) shared by the integration tests."""
     settings = make_settings(test_database, tmp_path_factory.mktemp("var"))
-    application = create_app(settings, AppOptions(registry=build_registry(), redis_url=redis_url))
-    # The lifespan is entered and left in one task of its own (anyio's scopes require it).
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold_lifespan() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold_lifespan())
-    await asyncio.wait([task, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()
-    yield application
-    stop.set()
-    await task
+    async with running_app(settings, build_registry(), redis_url) as application:
+        yield application
 
 
 @pytest.fixture

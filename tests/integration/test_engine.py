@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import email
 import email.message
@@ -18,7 +17,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from litestar import Litestar
 
-from spojka.app import AppOptions, create_app
 from spojka.connector import FatalError
 from spojka.connector.model import StockLevel
 from spojka.connector.registry import Registry
@@ -33,10 +31,11 @@ from spojka.connector.testing import (
     sellable_codes,
 )
 from spojka.settings import Settings
-from spojka.worker.runner import create_worker
 from tests.conftest import DatabaseUnderTest
 from tests.integration.conftest import make_settings
 from tests.support.api import ApiUser
+from tests.support.platform import drain as drain_queue
+from tests.support.platform import running_app
 
 
 def engine_registry() -> Registry:
@@ -52,37 +51,14 @@ async def engine_env(
 ) -> AsyncIterator[tuple[Litestar, Settings]]:
     reset_systems()
     settings = make_settings(test_database, tmp_path, job_timeout_seconds=60)
-    application = create_app(settings, AppOptions(registry=engine_registry(), redis_url=redis_url))
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    await started.wait()
-    yield application, settings
-    stop.set()
-    await task
+    async with running_app(settings, engine_registry(), redis_url) as application:
+        yield application, settings
     reset_systems()
 
 
 async def drain(settings: Settings, redis_url: str) -> None:
-    """Run a real arq worker until the queue is empty (no cron: tests start every run themselves)."""
-    worker = create_worker(
-        settings,
-        redis_url=redis_url,
-        registry=engine_registry(),
-        burst=True,
-        handle_signals=False,
-        poll_delay=0.05,
-        cron_jobs=[],
-    )
-    try:
-        await asyncio.wait_for(worker.main(), timeout=120)
-    finally:
-        await worker.close()
+    """Run a real arq worker with the in-memory connectors until the queue is empty."""
+    await drain_queue(settings, redis_url, engine_registry())
 
 
 async def signed_in(app: Litestar) -> ApiUser:

@@ -8,7 +8,6 @@ The accounting and e-shop sides are the in-process memory connectors (``memory-s
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -21,7 +20,6 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from spojka.app import AppOptions, create_app
 from spojka.connector import FatalError
 from spojka.connector.registry import Registry
 from spojka.connector.testing import Factory, MemoryBooks, MemoryShop, reset_systems
@@ -34,11 +32,12 @@ from spojka.partners.models import EventDelivery
 from spojka.partners.services import create_partner
 from spojka.settings import Settings
 from spojka.simulate import load_simulation
-from spojka.worker.runner import create_worker
 from tests.conftest import DatabaseUnderTest
 from tests.integration.conftest import make_settings
 from tests.integration.test_engine import engine_registry
 from tests.support.partners import ApiPartner, EventReceiver
+from tests.support.platform import drain as drain_queue
+from tests.support.platform import running_app
 from tests.support.servers import private_redis_url, serving
 
 #: A Redis database of these tests' own: the queue they drain holds only their jobs (other tests
@@ -57,21 +56,8 @@ async def _environment(
     await redis.flushdb()
     await redis.aclose()
     settings = make_settings(test_database, tmp_path, job_timeout_seconds=60)
-    application = create_app(settings, AppOptions(registry=registry, redis_url=private))
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    await started.wait()
-    try:
+    async with running_app(settings, registry, private) as application:
         yield application, settings, private, registry
-    finally:
-        stop.set()
-        await task
 
 
 @pytest.fixture
@@ -95,19 +81,7 @@ async def simulators_env(
 async def drain(env: Env) -> None:
     """Run a real arq worker until the queue is empty (no cron: the tests start every run)."""
     _, settings, redis, registry = env
-    worker = create_worker(
-        settings,
-        redis_url=redis,
-        registry=registry,
-        burst=True,
-        handle_signals=False,
-        poll_delay=0.05,
-        cron_jobs=[],
-    )
-    try:
-        await asyncio.wait_for(worker.main(), timeout=120)
-    finally:
-        await worker.close()
+    await drain_queue(settings, redis, registry)
 
 
 async def _partner(app: Litestar, client: httpx.AsyncClient) -> ApiPartner:

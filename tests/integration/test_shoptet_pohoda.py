@@ -4,7 +4,6 @@ the shop, and orders settled in POHODA are marked done in the shop with their tr
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
@@ -15,11 +14,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from spojka.app import AppOptions, create_app
 from spojka.connector.registry import Registry
 from spojka.connector.simulation import serving
 from spojka.settings import Settings
-from spojka.worker.runner import create_worker
 from spojka_connectors.pohoda.simulator import State as PohodaState
 from spojka_connectors.pohoda.simulator import build_app as build_pohoda
 from spojka_connectors.pohoda.simulator.schemas import load_schemas
@@ -29,6 +26,8 @@ from spojka_connectors.shoptet.simulator import delivery, seed_shop
 from tests.conftest import DatabaseUnderTest
 from tests.integration.conftest import make_settings
 from tests.support.api import ApiUser
+from tests.support.platform import drain as drain_queue
+from tests.support.platform import running_app
 
 
 def real_connectors() -> Registry:
@@ -65,35 +64,12 @@ async def platform(
     test_database: DatabaseUnderTest, redis_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[Litestar, Settings]]:
     settings = make_settings(test_database, tmp_path, job_timeout_seconds=120)
-    application = create_app(settings, AppOptions(registry=real_connectors(), redis_url=redis_url))
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    await started.wait()
-    yield application, settings
-    stop.set()
-    await task
+    async with running_app(settings, real_connectors(), redis_url) as application:
+        yield application, settings
 
 
 async def drain(settings: Settings, redis_url: str) -> None:
-    worker = create_worker(
-        settings,
-        redis_url=redis_url,
-        registry=real_connectors(),
-        burst=True,
-        handle_signals=False,
-        poll_delay=0.05,
-        cron_jobs=[],
-    )
-    try:
-        await asyncio.wait_for(worker.main(), timeout=120)
-    finally:
-        await worker.close()
+    await drain_queue(settings, redis_url, real_connectors())
 
 
 async def _run(user: ApiUser, link_id: str, flow: str, settings: Settings, redis_url: str) -> dict[str, Any]:

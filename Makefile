@@ -61,8 +61,11 @@ test: lint typecheck frontend-check $(FRONT_BUILD)
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory e2e
 
+# Every benchmark, one after another, then all their figures together (one JSON object a line).
 bench: $(STAMP)
-	@if ls bench/*.py >/dev/null 2>&1; then for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done; else echo "no benchmarks yet"; fi
+	@bash -o pipefail -c 'figures=$$(mktemp); trap "rm -f $$figures" EXIT; \
+	  for b in bench/bench_*.py; do $(BIN)/python $$b | tee -a $$figures || exit 1; done; \
+	  echo; echo "All figures:"; grep "^{" $$figures'
 
 # Re-pin every dependency (run after changing pyproject.toml's dependencies).
 lock: $(STAMP)

@@ -122,6 +122,18 @@ async def schedule_links(
         await pipe.execute()
 
 
+async def due_times(redis: Redis, tenant_id: uuid.UUID, link_id: uuid.UUID) -> dict[str, float | None]:
+    """When each of a link's flows is next due (Unix time; ``None``: not on the schedule)."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for flow in SCHEDULED_FLOWS:
+            pipe.zscore(SCHEDULE_KEY, Due(tenant_id, link_id, flow).member)
+        scores = await pipe.execute()
+    return {
+        flow: None if score is None else float(score)
+        for flow, score in zip(SCHEDULED_FLOWS, scores, strict=True)
+    }
+
+
 async def unschedule_link(redis: Redis, tenant_id: uuid.UUID, link_id: uuid.UUID) -> None:
     await redis.zrem(SCHEDULE_KEY, *(Due(tenant_id, link_id, f).member for f in SCHEDULED_FLOWS))
 

@@ -18,6 +18,7 @@ import math
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, Final
@@ -149,21 +150,33 @@ class LimitsMiddleware:
         self._in_flight[token] += 1
         if is_write:
             self._writing.add(write_key)
+        released = False
+
+        def release() -> None:
+            # The request is over once its answer is complete: a client may send the next one the
+            # moment it has read it, before this task runs again.
+            nonlocal released
+            if not released:
+                released = True
+                self._in_flight[token] -= 1
+                if is_write:
+                    self._writing.discard(write_key)
+
         try:
             if delay:
                 # A slow answer holds its connection (and its write lock) the whole time.
                 await asyncio.sleep(delay)
-            await self.app(scope, receive, self._with_bucket_header(send))
+            await self.app(scope, receive, self._with_bucket_header(send, release))
         finally:
-            self._in_flight[token] -= 1
-            if is_write:
-                self._writing.discard(write_key)
+            release()
 
-    def _with_bucket_header(self, send: Send) -> Send:
+    def _with_bucket_header(self, send: Send, on_complete: Callable[[], None]) -> Send:
         async def wrapped(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 extra = [(b"x-ratelimit-bucket-filling", self.bucket.header().encode())]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                on_complete()
             await send(message)
 
         return wrapped

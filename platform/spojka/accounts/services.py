@@ -160,6 +160,27 @@ def _split_token(token: str) -> uuid.UUID:
         raise NotFound("This invitation link is not valid.") from None
 
 
+async def new_invitation(
+    session: AsyncSession, tenant_id: uuid.UUID, email: str, role: str, *, invited_by: uuid.UUID | None
+) -> tuple[Invitation, str]:
+    """An invitation to ``tenant_id`` and its secret token (returned once; only its hash is kept).
+
+    The token names its tenant so acceptance can bind the tenant before looking the row up.
+    """
+    token = f"{tenant_id}.{secrets.token_urlsafe(24)}"
+    invitation = Invitation(
+        tenant_id=tenant_id,
+        email=email,
+        role=role,
+        token_hash=_token_hash(token),
+        invited_by=invited_by,
+        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+    )
+    session.add(invitation)
+    await session.flush()
+    return invitation, token
+
+
 async def invite(session: AsyncSession, actor: Principal, email: str, role: str) -> tuple[Invitation, str]:
     _may_manage(actor, role)
     existing = await session.scalar(
@@ -169,17 +190,7 @@ async def invite(session: AsyncSession, actor: Principal, email: str, role: str)
     )
     if existing is not None:
         raise Conflict("This person is already a member.")
-    token = f"{actor.tenant_id}.{secrets.token_urlsafe(24)}"
-    invitation = Invitation(
-        tenant_id=actor.tenant_id,
-        email=email,
-        role=role,
-        token_hash=_token_hash(token),
-        invited_by=actor.user_id,
-        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
-    )
-    session.add(invitation)
-    await session.flush()
+    invitation, token = await new_invitation(session, actor.tenant_id, email, role, invited_by=actor.user_id)
     await record(
         session, actor, "member.invited", "invitation", invitation.id, {"email": email, "role": role}
     )

@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spojka.accounts.models import Invitation
-from spojka.accounts.services import normalise_email
+from spojka.accounts.services import INVITATION_DAYS, normalise_email
 from spojka.auth.principal import PartnerCaller
 from spojka.http.paging import DEFAULT_LIMIT, Limit, Offset
 from spojka.http.schemas import Page
@@ -73,7 +73,7 @@ async def _invite(
         [invitation.email],
         f"Spojka: you are invited to run “{tenant.name}”",
         f"{caller.label.split(' / ')[0]} has set up Spojka for “{tenant.name}” and invites you as its "
-        f"owner.\n\nAccept the invitation (valid for {services.INVITATION_DAYS} days): {accept_url}\n",
+        f"owner.\n\nAccept the invitation (valid for {INVITATION_DAYS} days): {accept_url}\n",
     )
     return _invitation_out(invitation, accept_url, token)
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spojka.accounts.models import Invitation
+from spojka.accounts.services import new_invitation
 from spojka.audit.models import AuditEntry
 from spojka.auth.principal import PartnerCaller
 from spojka.auth.scopes import SCOPES, parse_scopes, unknown_scopes
@@ -23,7 +21,6 @@ from spojka.partners.rls import bind_partner
 from spojka.tenants.models import Tenant
 from spojka.tenants.services import create_tenant
 
-INVITATION_DAYS = 7
 ALL_SCOPES = frozenset(SCOPES)
 
 
@@ -202,17 +199,7 @@ async def invite_owner(
     tenant = await get_managed_tenant(session, caller.partner_id, tenant_id)
     await bind_principal(session, tenant_id=tenant.id)
     await bind_partner(session, caller.partner_id)
-    token = f"{tenant.id}.{secrets.token_urlsafe(24)}"
-    invitation = Invitation(
-        tenant_id=tenant.id,
-        email=email,
-        role="owner",
-        token_hash=hashlib.sha256(token.encode()).hexdigest(),
-        invited_by=None,
-        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
-    )
-    session.add(invitation)
-    await session.flush()
+    invitation, token = await new_invitation(session, tenant.id, email, "owner", invited_by=None)
     _audit(
         session,
         caller,

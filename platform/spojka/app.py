@@ -32,6 +32,7 @@ from spojka.http.options import options_handlers
 from spojka.http.problems import EXCEPTION_HANDLERS, problem_details_plugin
 from spojka.http.security_headers import SecurityHeadersMiddleware
 from spojka.http.static import frontend_routes
+from spojka.installs import ROUTES as INSTALL_ROUTES
 from spojka.links.routes import ROUTES as LINK_ROUTES
 from spojka.partners import ROUTES as PARTNER_ROUTES
 from spojka.partners.openapi import SECURITY_SCHEMES, document_security
@@ -56,6 +57,7 @@ ROUTES = [
     *RUN_ROUTES,
     *AUDIT_ROUTES,
     *HOOK_ROUTES,
+    *INSTALL_ROUTES,
     *PARTNER_ROUTES,
 ]
 AUTH_EXCLUDE = ["^/schema", "^/health$", "^/ready$", "^/metrics$"]

@@ -4,6 +4,7 @@ from spojka.accounts.models import Invitation, Membership, User
 from spojka.audit.models import AuditEntry
 from spojka.connections.models import Connection, WebhookEndpoint
 from spojka.db import Base
+from spojka.installs.models import AddonInstallation
 from spojka.links.models import Link
 from spojka.partners.models import (
     ApiKey,
@@ -22,6 +23,7 @@ from spojka.vault.models import SealedSecret, VaultKey
 metadata = Base.metadata
 
 __all__ = (
+    "AddonInstallation",
     "ApiKey",
     "AuditEntry",
     "Binding",

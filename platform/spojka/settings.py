@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -44,22 +45,29 @@ class Settings:
         "SQLAlchemy URL the application connects with (on PostgreSQL: the runtime role, which "
         "row-level security applies to). Defaults to a SQLite file under VAR_DIR.",
         "",
+        repr=False,
     )
     migration_database_url: str = _doc(
         "URL migrations and key maintenance run with (on PostgreSQL: the owner role). "
         "Defaults to DATABASE_URL.",
         "",
+        repr=False,
     )
     redis_url: str = _doc(
-        "Redis URL (redis://, rediss:// or unix://). Defaults to an embedded Redis server under VAR_DIR.", ""
+        "Redis URL (redis://, rediss:// or unix://). Defaults to an embedded Redis server under VAR_DIR.",
+        "",
+        repr=False,
     )
     master_keys: str = _doc(
         "Key ring for sealed credentials: `id:base64key,...`, the first one active. Defaults to a "
         "key file under VAR_DIR, created on first run (development only).",
         "",
+        repr=False,
     )
     secret_key: str = _doc(
-        "Secret for CSRF tokens. Defaults to a random value kept under VAR_DIR (development only).", ""
+        "Secret for CSRF tokens. Defaults to a random value kept under VAR_DIR (development only).",
+        "",
+        repr=False,
     )
     log_level: str = _doc("Log level: DEBUG, INFO, WARNING, ERROR.", "INFO")
     log_format: Literal["auto", "json", "console"] = _doc(
@@ -88,7 +96,7 @@ class Settings:
     )
     smtp_port: int = _doc("SMTP port.", 587)
     smtp_username: str = _doc("SMTP user name (empty: no login).", "")
-    smtp_password: str = _doc("SMTP password.", "")
+    smtp_password: str = _doc("SMTP password.", "", repr=False)
     smtp_starttls: Literal["yes", "no"] = _doc("Upgrade the SMTP connection with STARTTLS.", "yes")
     mail_from: str = _doc("Sender of Spojka's e-mails.", "Spojka <noreply@spojka.cz>")
     alert_after_failures: int = _doc("Failed runs in a row of one flow before its owners are e-mailed.", 3)
@@ -97,11 +105,39 @@ class Settings:
     demo_speed: float = _doc(
         "How busy the demo's customers and accountant are: 2 means twice as many orders a minute.", 1.0
     )
+    connector_apps: str = _doc(
+        "Spojka's add-on registrations at the remote systems, for installs from their add-on stores, "
+        'as JSON by connector: `{"shoptet": {"clientId": "...", "clientSecret": "...", '
+        '"oauthServerUrl": "https://PARTNER.myshoptet.com/action/ApiOAuthServer"}}`. The install '
+        "address to register there is PUBLIC_URL/api/v1/installs/CONNECTOR.",
+        "",
+        repr=False,
+    )
     trusted_proxies: str = _doc(
         "Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.", ""
     )
 
+    def __post_init__(self) -> None:
+        self.addon_apps  # noqa: B018 (refuse a malformed value at start, not at the first install)
+
     # -- derived values ------------------------------------------------------------------
+    @property
+    def addon_apps(self) -> dict[str, dict[str, str]]:
+        """``connector_apps`` read: connector key → that add-on's values (strings)."""
+        if not self.connector_apps.strip():
+            return {}
+        try:
+            parsed = json.loads(self.connector_apps)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict) or not all(
+            isinstance(values, dict) and all(isinstance(v, str) for v in values.values())
+            for values in parsed.values()
+        ):
+            msg = f"{ENV_PREFIX}CONNECTOR_APPS must be a JSON object of objects of strings"
+            raise SettingsError(msg)
+        return {str(key): dict(values) for key, values in parsed.items()}
+
     @property
     def var_path(self) -> Path:
         return Path(self.var_dir).resolve()

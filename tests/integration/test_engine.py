@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import email
-import email.message
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
@@ -14,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from litestar import Litestar
 
 from spojka.connector import FatalError
@@ -34,6 +30,7 @@ from spojka.settings import Settings
 from tests.conftest import DatabaseUnderTest
 from tests.integration.conftest import make_settings
 from tests.support.api import ApiUser
+from tests.support.mail import Inbox, smtp_server
 from tests.support.platform import drain as drain_queue
 from tests.support.platform import running_app
 
@@ -342,33 +339,14 @@ async def test_a_stock_write_that_fails_is_written_on_the_next_run(
     assert shop.stock_writes == writes
 
 
-class _Inbox:
-    """A local SMTP server's mailbox."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture
-def inbox() -> Iterator[tuple[_Inbox, int]]:
-    box = _Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    with smtp_server() as server:
+        yield server
 
 
 async def test_a_failing_flow_emails_the_owners_once_and_again_when_it_recovers(
-    engine_env: tuple[Litestar, Settings], redis_url: str, inbox: tuple[_Inbox, int]
+    engine_env: tuple[Litestar, Settings], redis_url: str, inbox: tuple[Inbox, int]
 ) -> None:
     app, settings = engine_env
     box, port = inbox

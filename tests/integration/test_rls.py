@@ -20,6 +20,7 @@ from spojka.connections.models import Connection
 from spojka.db import Database
 from spojka.db.engine import create_engine
 from spojka.db.roles import rls_bypass_reason
+from spojka.installs.models import AddonInstallation
 from spojka.tenants.models import Tenant
 from tests.conftest import DatabaseUnderTest
 
@@ -262,3 +263,25 @@ async def test_raw_sql_without_a_tenant_sees_nothing(
             assert (await conn.execute(text("SELECT * FROM memberships"))).all() == []
     finally:
         await engine.dispose()
+
+
+async def test_an_install_call_sees_only_the_installation_of_the_shop_it_proved(
+    owner_db: Database, runtime_db: Database, two_tenants: TwoTenants
+) -> None:
+    shop = f"rls-{uuid.uuid4().hex[:8]}"
+    async with owner_db.session() as session:
+        session.add(AddonInstallation(tenant_id=two_tenants.a, connector="shoptet", remote_id=shop))
+        session.add(AddonInstallation(tenant_id=two_tenants.b, connector="shoptet", remote_id=f"{shop}-b"))
+
+    async def visible(install_key: str | None) -> set[str]:
+        async with runtime_db.session() as session:
+            if install_key is not None:
+                await session.execute(
+                    text("SELECT set_config('app.install_key', :k, true)"), {"k": install_key}
+                )
+            return set(await session.scalars(select(AddonInstallation.remote_id)))
+
+    assert await visible(None) == set()
+    assert await visible(f"shoptet:{shop}") == {shop}
+    assert await visible(f"shoptet:{shop}-c") == set()
+    assert await visible(f"other:{shop}") == set()

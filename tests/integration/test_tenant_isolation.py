@@ -52,6 +52,11 @@ PUBLIC_PARAMETRISED_ROUTES: dict[str, str] = {
         "(row-level security shows the endpoint to whoever binds the token's hash); a wrong token is 404 "
         "(tests/integration/test_webhooks.py)"
     ),
+    "/api/v1/installs/{connector:str}": (
+        "an e-shop platform's add-on install call is anonymous by design: the parameter names a connector, "
+        "not an object; it reaches a tenant only after the remote confirms the install by exchanging its "
+        "code, and then only that e-shop's (tests/integration/test_addon_install.py)"
+    ),
 }
 
 #: Routes only partner tokens may call (walked as a second partner at the end of this file).

@@ -4,13 +4,16 @@ arq worker that drains the queue."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import uvicorn
 from litestar import Litestar
 
 from spojka.app import AppOptions, create_app
 from spojka.connector.registry import Registry
+from spojka.connector.simulation import listening_socket
 from spojka.settings import Settings
 from spojka.worker.runner import create_worker
 
@@ -39,6 +42,31 @@ async def running_app(settings: Settings, registry: Registry, redis_url: str) ->
     finally:
         stop.set()
         await task
+
+
+@asynccontextmanager
+async def served_app(
+    settings: Settings, registry: Registry, redis_url: str
+) -> AsyncIterator[tuple[Litestar, Settings]]:
+    """The app served over real HTTP on a free loopback port, in this event loop, for remote
+    systems (simulators) that call Spojka themselves; its settings' ``public_url`` is that address."""
+    sock = listening_socket()
+    settings = dataclasses.replace(settings, public_url=f"http://127.0.0.1:{sock.getsockname()[1]}")
+    application = create_app(settings, AppOptions(registry=registry, redis_url=redis_url))
+    server = uvicorn.Server(uvicorn.Config(application, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            sock.close()
+            task.result()
+            raise RuntimeError("the app did not start")
+        await asyncio.sleep(0.01)
+    try:
+        yield application, settings
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
 
 
 async def drain(settings: Settings, redis_url: str, registry: Registry) -> None:

@@ -139,6 +139,10 @@ def _remember_refusal(response: httpx.Response, _: ConnectionLimiter) -> None:
     _REFUSAL.set(response if response.status_code == 401 else None)
 
 
+class _RenewalRefusedError(AuthExpiredError):
+    """The access token could not be renewed after a 401 (raised through the SDK client)."""
+
+
 #: Renews the credential after a 401; returns the new header (name, value) or ``None`` if it cannot.
 Renew = Callable[[], Awaitable[tuple[str, str] | None]]
 
@@ -201,7 +205,12 @@ class ShoptetClient:
 
     async def _on_unauthorized(self) -> bool:
         assert self._renew is not None
-        renewed = await self._renew()
+        try:
+            renewed = await self._renew()
+        except AuthExpiredError as exc:
+            # Renewal itself was refused (the add-on was uninstalled): that, not the 401 that led
+            # here, is what the merchant must hear.
+            raise _RenewalRefusedError(exc.message, details=exc.details) from None
         if renewed is None:
             return False
         name, value = renewed
@@ -234,6 +243,8 @@ class ShoptetClient:
                 # PATCHes here set absolute values (stock levels, statuses, notes): repeating one is harmless.
                 retry_unsafe=method in ("PATCH", "GET"),
             )
+        except _RenewalRefusedError as exc:
+            raise AuthExpiredError(exc.message, details=exc.details) from None
         except AuthExpiredError:
             # The SDK raises on a 401 it could not cure; its body says why (expired, missing header).
             refused = _REFUSAL.get()

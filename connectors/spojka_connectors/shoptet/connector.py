@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from spojka.connector import CheckResult, ConfigError, ConnectionContext, ConnectorSpec, RateLimit
+from spojka.connector.install import AddonApp, Installation, InstallRequest
 from spojka_connectors.shoptet.check import check_connection
 from spojka_connectors.shoptet.client import (
     ACCESS_TOKEN_HEADER,
@@ -18,6 +19,7 @@ from spojka_connectors.shoptet.client import (
     ShoptetClient,
     fingerprint,
 )
+from spojka_connectors.shoptet.install import install
 from spojka_connectors.shoptet.oauth import AccessTokens
 from spojka_connectors.shoptet.session import ShoptetSession
 from spojka_connectors.shoptet.spec import SPEC, SettingsError, ShoptetSettings
@@ -47,6 +49,10 @@ class ShoptetConnector:
         return await check_connection(
             settings, credentials, http_timeout=self._timeout, transport=self._transport
         )
+
+    async def install(self, request: InstallRequest, app: AddonApp) -> Installation:
+        """The add-on install: Shoptet's ``code`` exchanged for the e-shop's permanent OAuth token."""
+        return await install(request, app, transport=self._transport)
 
     def open(self, context: ConnectionContext) -> AbstractAsyncContextManager[ShoptetSession]:
         """A session on the e-shop of ``context`` (private token, or add-on access tokens)."""

@@ -16,14 +16,14 @@ access-token step is not an OAuth grant at all.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import httpx
 import msgspec
 
-from spojka.connector import AuthExpiredError, ConnectionState, FatalError, RetriableError
+from spojka.connector import AuthExpiredError, ConfigError, ConnectionState, FatalError, RetriableError
 from spojka.connector.http import ConnectorHttpClient, RetryPolicy
 
 STATE_KEY: Final = "shoptet.accessToken"
@@ -42,17 +42,19 @@ class _OAuthToken(msgspec.Struct):
     access_token: str
     eshopId: int  # noqa: N815 (Shoptet's field name)
     eshopUrl: str  # noqa: N815
+    contactEmail: str | None = None  # noqa: N815
     token_type: str = "Bearer"  # noqa: S105 (a token type, not a secret)
     scope: str = "api"
 
 
 @dataclass(frozen=True, slots=True)
-class Installation:
-    """The result of an add-on install: the permanent OAuth token (a secret) and the e-shop."""
+class Grant:
+    """What the install code is traded for: the permanent OAuth token (a secret) and the e-shop."""
 
-    oauth_token: str
+    oauth_token: str = field(repr=False)
     eshop_id: int
     eshop_url: str
+    contact_email: str | None = None
 
 
 async def exchange_code(
@@ -63,7 +65,7 @@ async def exchange_code(
     redirect_uri: str,
     client_secret: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> Installation:
+) -> Grant:
     """Trade the install ``code`` for the permanent OAuth token (in the install request's 5 seconds)."""
     body: dict[str, str] = {
         "client_id": client_id,
@@ -81,15 +83,26 @@ async def exchange_code(
         retry=RetryPolicy(attempts=1, budget=4.0),
         transport=transport,
     ) as http:
-        response = await http.post(token_url, json=body)
+        try:
+            response = await http.post(token_url, json=body)
+        except AuthExpiredError:
+            # 401 invalid_client: the add-on's registration, not the merchant's code, is wrong.
+            raise ConfigError(
+                "Shoptet does not accept the add-on's clientId and clientSecret: check the add-on's set-up."
+            ) from None
     if response.status_code != 200:
         raise FatalError(
             "Shoptet did not accept the add-on installation (the code is invalid or expired): "
             "install the add-on again.",
             details={"status": response.status_code},
         )
-    token = msgspec.json.decode(response.content, type=_OAuthToken)
-    return Installation(token.access_token, token.eshopId, token.eshopUrl)
+    try:
+        token = msgspec.json.decode(response.content, type=_OAuthToken)
+    except msgspec.DecodeError as exc:
+        raise FatalError(
+            f"Shoptet's OAuth server answered the installation in an unexpected shape: {exc}"
+        ) from None
+    return Grant(token.access_token, token.eshopId, token.eshopUrl, token.contactEmail or None)
 
 
 class AccessTokens:

@@ -342,6 +342,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/installs/{connector}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * CompleteAddonInstall
+         * @description Called by the e-shop platform when a merchant installs Spojka from its add-on store (for
+         *     Shoptet with ``?code=``). The first install of an e-shop makes its company and connection in
+         *     Spojka and e-mails the shop's contact an invitation; a later one renews the connection's
+         *     credentials. Answered within 5 seconds, or not at all.
+         */
+        get: operations["completeAddonInstall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations": {
         parameters: {
             query?: never;
@@ -1211,6 +1234,11 @@ export interface components {
         HookAccepted: {
             accepted: number;
             duplicates: number;
+        };
+        /** InstallDone */
+        InstallDone: {
+            /** @enum {string} */
+            status: "installed" | "reinstalled";
         };
         /** InvitationCreatedOut */
         InvitationCreatedOut: {
@@ -3078,6 +3106,55 @@ export interface operations {
             };
             /** @description Well-formed, but the content cannot be accepted; `errors` lists the fields. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    completeAddonInstall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connector: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallDone"];
+                };
+            };
+            /** @description The request is malformed: bad JSON, wrong types, unknown fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such object (another tenant's objects are answered the same way). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Spojka or a system it depends on cannot complete this now; try again later. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

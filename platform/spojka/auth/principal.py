@@ -9,8 +9,9 @@ from typing import Literal
 Role = Literal["owner", "admin", "viewer"]
 ROLE_RANK: dict[str, int] = {"viewer": 0, "admin": 1, "owner": 2}
 #: ``user``: a dashboard session; ``partner_client``: a partner's OAuth2 access token naming a
-#: tenant it manages; ``api_key``: a tenant's own API key.
-PrincipalKind = Literal["user", "partner_client", "api_key"]
+#: tenant it manages; ``api_key``: a tenant's own API key; ``addon``: an e-shop platform's call that
+#: installed Spojka as its add-on (it acts only inside the install itself).
+PrincipalKind = Literal["user", "partner_client", "api_key", "addon"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,17 +34,22 @@ class Simulation:
     connection: Callable[[str], tuple[Mapping[str, Any], Mapping[str, str]]]
     #: Anything else a user of the simulator should know (the control API's path, seeded data).
     about: Mapping[str, Any] = field(default_factory=dict)
+    #: For a system Spojka can be installed in as an add-on: the add-on's registration at this
+    #: simulator (``SPOJKA_CONNECTOR_APPS`` values for the connector), given the base URL.
+    addon_app: Callable[[str], Mapping[str, str]] | None = None
 
     def announcement(self, base_url: str) -> dict[str, Any]:
         """The JSON object ``spojka simulate`` prints first."""
         settings, credentials = self.connection(base_url)
-        return {
+        announced: dict[str, Any] = {
             "simulator": self.connector,
             "baseUrl": base_url,
             "settings": dict(settings),
             "credentials": dict(credentials),
-            **dict(self.about),
         }
+        if self.addon_app is not None:
+            announced["addonApp"] = dict(self.addon_app(base_url))
+        return announced | dict(self.about)
 
 
 def listening_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:

@@ -28,6 +28,7 @@ _DESCRIPTIONS = {
     413: "The request body is too large.",
     422: "Well-formed, but the content cannot be accepted; `errors` lists the fields.",
     429: "Too many attempts; `Retry-After` says when to try again.",
+    503: "Spojka or a system it depends on cannot complete this now; try again later.",
 }
 
 

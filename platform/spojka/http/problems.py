@@ -70,6 +70,14 @@ class Unauthorized(Problem):
     title = "Not signed in"
 
 
+class Unavailable(Problem):
+    """Spojka or a system it depends on cannot serve this now; trying again later may work."""
+
+    status_code = 503
+    kind = "unavailable"
+    title = "Service unavailable"
+
+
 class TooManyRequests(Problem):
     status_code = 429
     kind = "too-many-requests"
@@ -96,6 +104,7 @@ _KINDS = {
     415: "unsupported-media-type",
     422: "invalid",
     429: "too-many-requests",
+    503: "unavailable",
 }
 
 

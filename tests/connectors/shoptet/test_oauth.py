@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from spojka.connector import ConnectionContext, FatalError
+from spojka.connector import AuthExpiredError, ConfigError, ConnectionContext, FatalError
+from spojka.connector.install import AddonApp, Installable, InstallRequest
 from spojka_connectors.shoptet.oauth import STATE_KEY, exchange_code
 from tests.connectors.shoptet.conftest import FAST, LockingState, Shop
 
@@ -82,3 +83,70 @@ def test_access_tokens_last_thirty_minutes(shop: Shop) -> None:
     for _ in range(4):
         assert shop.state.issue_access_token() is not None
     assert shop.state.issue_access_token() is None  # at most five alive
+
+
+INSTALL_URL = "https://spojka.example/api/v1/installs/shoptet"
+
+
+def _app(shop: Shop, **changes: str) -> AddonApp:
+    values = {
+        "clientId": shop.state.client_id,
+        "clientSecret": shop.state.client_secret,
+        "oauthServerUrl": f"{shop.url}/action/ApiOAuthServer/",
+        "apiUrl": shop.url,
+    }
+    return AddonApp({**values, **changes})
+
+
+async def test_the_add_on_install_describes_the_shop_and_its_add_on_connection(shop: Shop) -> None:
+    assert isinstance(FAST, Installable)
+    shop.state.install_url = INSTALL_URL
+    code = shop.state.install_code()
+    installation = await FAST.install(InstallRequest({"code": code}, INSTALL_URL), _app(shop))
+    assert installation.remote_id == str(shop.state.eshop_id)
+    assert installation.name == "simulovany-obchod.myshoptet.com"
+    assert installation.contact_email == shop.state.contact_email
+    assert installation.credentials == {"oauthToken": shop.state.oauth_token}
+    assert installation.settings == {
+        "oauthServerUrl": f"{shop.url}/action/ApiOAuthServer",
+        "apiUrl": shop.url,
+    }
+    assert shop.state.oauth_token not in repr(installation)
+    # The connection it describes works.
+    result = await FAST.check(installation.settings, installation.credentials)
+    assert result.ok, result.message
+    # The code was single-use.
+    with pytest.raises(FatalError, match="install the add-on again"):
+        await FAST.install(InstallRequest({"code": code}, INSTALL_URL), _app(shop))
+
+
+async def test_an_install_is_refused_without_a_code_a_known_redirect_or_the_add_on_set_up(shop: Shop) -> None:
+    shop.state.install_url = INSTALL_URL
+    for query in ({}, {"code": ""}, {"code": "x" * 1001}):
+        with pytest.raises(FatalError, match="no valid code"):
+            await FAST.install(InstallRequest(query, INSTALL_URL), _app(shop))
+    with pytest.raises(FatalError, match="install the add-on again"):
+        await FAST.install(
+            InstallRequest({"code": shop.state.install_code()}, "https://elsewhere.example/"), _app(shop)
+        )
+    with pytest.raises(ConfigError, match="clientId and clientSecret"):
+        await FAST.install(
+            InstallRequest({"code": shop.state.install_code()}, INSTALL_URL), _app(shop, clientSecret="wrong")
+        )
+    for missing in ("clientId", "oauthServerUrl"):
+        with pytest.raises(ConfigError, match="not set up"):
+            await FAST.install(
+                InstallRequest({"code": shop.state.install_code()}, INSTALL_URL), _app(shop, **{missing: ""})
+            )
+    assert shop.state.oauth_token is None
+
+
+async def test_an_uninstalled_add_on_says_to_install_it_again_mid_run(shop: Shop) -> None:
+    order = shop.state.add_order()
+    oauth_token = await _install(shop)
+    state = LockingState()
+    async with FAST.open(_context(shop, oauth_token, state)) as session:
+        assert await session.get_order(order.code) is not None
+        shop.state.uninstall()  # the merchant removes the add-on; its access token dies with it
+        with pytest.raises(AuthExpiredError, match="install the add-on again"):
+            await session.get_order(order.code)

@@ -24,6 +24,20 @@ async def test_the_entry_point_gives_a_seeded_shop_that_a_connection_opens(
     result = await FAST.check(settings, credentials)
     assert result.ok, result.message
     assert simulator(7).about["codes"] == announcement["codes"]
+    # How to register Spojka as an add-on of this simulated e-shop, and the add-on mode it gives.
+    app = announcement["addonApp"]
+    assert app["oauthServerUrl"] == f"{url}/action/ApiOAuthServer"
+    async with httpx.AsyncClient(base_url=url) as client:
+        code = (await client.post(f"{CONTROL_PREFIX}/install")).json()["code"]
+        body = {"client_id": app["clientId"], "client_secret": app["clientSecret"], "code": code}
+        granted = await client.post(
+            "/action/ApiOAuthServer/token", json={**body, "grant_type": "authorization_code"}
+        )
+    assert granted.status_code == 200, granted.text
+    addon = await FAST.check(
+        {**settings, "oauthServerUrl": app["oauthServerUrl"]}, {"oauthToken": granted.json()["access_token"]}
+    )
+    assert addon.ok, addon.message
 
 
 async def test_the_control_api_places_and_changes_orders_and_injects_faults(shop: Shop) -> None:

@@ -31,12 +31,22 @@ def simulator(seed: int = 0) -> Simulation:
     def connection(base_url: str) -> tuple[Mapping[str, Any], Mapping[str, str]]:
         return {"apiUrl": base_url, "stockId": state.default_stock_id}, {"apiToken": state.token}
 
+    def addon_app(base_url: str) -> Mapping[str, str]:
+        return {
+            "clientId": state.client_id,
+            "clientSecret": state.client_secret,
+            "oauthServerUrl": f"{base_url}/action/ApiOAuthServer",
+            "apiUrl": base_url,
+        }
+
     about = {
         "control": CONTROL_PREFIX,
         "orders": sorted(state.orders),
         "codes": sorted(v.code for p in state.products.values() for v in p.variants),
     }
-    return Simulation(connector="shoptet", app=build_app(state), connection=connection, about=about)
+    return Simulation(
+        connector="shoptet", app=build_app(state), connection=connection, about=about, addon_app=addon_app
+    )
 
 
 __all__ = (

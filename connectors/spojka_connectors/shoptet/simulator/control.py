@@ -8,7 +8,10 @@ Tests may call the :class:`State` methods directly; the demo and other processes
 - ``PUT /_sim/stock/{code}`` ``{"realStock"}``: set a stock level
 - ``POST /_sim/faults`` ``{"kind": latency|status|drop|storm, "count", "pathPrefix", "seconds", "status"}``
 - ``POST /_sim/limits`` ``{"enabled", "timeScale", "bucketLevel"}``
-- ``POST /_sim/install``: an add-on install code; ``POST /_sim/tokens/expire``: expire access tokens
+- ``POST /_sim/install``: an add-on install code; with ``{"installUrl"}`` the merchant installs the
+  add-on and the simulator calls that URL with the code, as Shoptet does (200 within 5 s or failed)
+- ``POST /_sim/uninstall``: the merchant removes the add-on; ``POST /_sim/tokens/expire``: expire
+  access tokens
 
 Changes to orders deliver their webhooks before the answer.
 """
@@ -24,6 +27,7 @@ from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
 from spojka_connectors.shoptet.simulator.limits import Bucket
+from spojka_connectors.shoptet.simulator.oauth import call_install_url
 from spojka_connectors.shoptet.simulator.protocol import AnyRequest, json_body
 from spojka_connectors.shoptet.simulator.state import Fault, State
 from spojka_connectors.shoptet.simulator.webhooks import deliver_pending
@@ -107,11 +111,30 @@ def routes(state: State, bucket: Bucket) -> list[ControllerRouterHandler]:
 
     @post(f"{PREFIX}/install")
     async def install(request: AnyRequest) -> Response[bytes]:
-        return _json(201, {"code": state.install_code()})
+        install_url = (await _body(request)).get("installUrl")
+        if install_url is None:
+            return _json(201, {"code": state.install_code()})
+        if not isinstance(install_url, str) or not install_url.startswith(("http://", "https://")):
+            return _json(422, {"error": "installUrl must be an http(s) URL"})
+        attempt = await call_install_url(state, install_url)
+        return _json(
+            200,
+            {
+                "installed": attempt.installed,
+                "status": attempt.status,
+                "seconds": round(attempt.seconds, 3),
+                "answer": attempt.answer,
+            },
+        )
+
+    @post(f"{PREFIX}/uninstall")
+    async def uninstall(request: AnyRequest) -> Response[bytes]:
+        state.uninstall()
+        return _json(200, {"installed": False})
 
     @post(f"{PREFIX}/tokens/expire")
     async def expire(request: AnyRequest) -> Response[bytes]:
         state.expire_access_tokens()
         return _json(200, {"expired": True})
 
-    return [show, place, change, set_stock, fault, limits, install, expire]
+    return [show, place, change, set_stock, fault, limits, install, uninstall, expire]

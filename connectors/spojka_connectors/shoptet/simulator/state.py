@@ -245,13 +245,20 @@ class State:
     # -- OAuth add-on mode -------------------------------------------------------------------------
     client_id: str = "spojka-addon"
     client_secret: str = "simulated-client-secret"  # noqa: S105 (simulator only)
+    #: The add-on's installation URL, as registered in the partner e-shop: Shoptet calls it with the
+    #: code, and the exchange must name it as ``redirect_uri``. ``None``: any is accepted.
+    install_url: str | None = None
+    #: The permanent OAuth token of the add-on's installation in this e-shop (``None``: not installed).
     oauth_token: str | None = None
+    contact_email: str = "info@simulovany-obchod.cz"
     install_codes: dict[str, datetime] = field(default_factory=dict)
     access_tokens: list[AccessToken] = field(default_factory=list)
     access_token_ttl: timedelta = timedelta(minutes=30)
     max_access_tokens: int = 5
     tokens_issued: int = 0
     code_window: timedelta = timedelta(seconds=5)
+    #: Seconds the OAuth server's token endpoint takes to answer (a slow partner e-shop).
+    oauth_delay: float = 0.0
 
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     # Codes are unique across the e-shop (case-insensitive): one index serves 100,000 of them.
@@ -470,6 +477,19 @@ class State:
             self.install_codes[code] = self.now()
         return code
 
+    def grant_oauth_token(self) -> str:
+        """A new permanent OAuth token for the installation; the previous one stops working."""
+        with self._lock:
+            self.oauth_token = secrets.token_urlsafe(48)
+            self.access_tokens = []
+            return self.oauth_token
+
+    def uninstall(self) -> None:
+        """Control: the merchant removes the add-on; its OAuth and access tokens stop working."""
+        with self._lock:
+            self.oauth_token = None
+            self.access_tokens = []
+
     def issue_access_token(self) -> AccessToken | None:
         """A new short-lived API access token, or ``None`` when the maximum is alive."""
         now = self.now()
@@ -504,4 +524,5 @@ class State:
             "webhooks": [{"id": w.id, "event": w.event, "url": w.url} for w in self.webhooks.values()],
             "requests": self.requests,
             "pendingEvents": len(self.outbox),
+            "addonInstalled": self.oauth_token is not None,
         }

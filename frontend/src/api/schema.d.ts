@@ -237,6 +237,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connections/{connection_id}/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetConnectionOptions
+         * @description The connected system's order statuses, payment and shipping methods, VAT rates, number series
+         *     and warehouses, read from it now, for choosing a link's mappings.
+         */
+        get: operations["getConnectionOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connectors": {
         parameters: {
             query?: never;
@@ -1085,6 +1106,16 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** ConnectionOptionsOut */
+        ConnectionOptionsOut: {
+            numberSeries: components["schemas"]["OptionOut"][];
+            orderStatuses: components["schemas"]["OptionOut"][];
+            paymentMethods: components["schemas"]["OptionOut"][];
+            shippingMethods: components["schemas"]["OptionOut"][];
+            supported: boolean;
+            vatRates: components["schemas"]["OptionOut"][];
+            warehouses: components["schemas"]["OptionOut"][];
+        };
         /** ConnectionOut */
         ConnectionOut: {
             connector: string;
@@ -1374,6 +1405,11 @@ export interface components {
             tenant: components["schemas"]["TenantMembershipOut"];
             tenants: components["schemas"]["TenantMembershipOut"][];
             user: components["schemas"]["UserOut"];
+        };
+        /** OptionOut */
+        OptionOut: {
+            label: string;
+            value: string;
         };
         /** OrdersFlow */
         OrdersFlow: {
@@ -2729,6 +2765,73 @@ export interface operations {
             };
             /** @description Well-formed, but the content cannot be accepted; `errors` lists the fields. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    getConnectionOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionOptionsOut"];
+                };
+            };
+            /** @description The request is malformed: bad JSON, wrong types, unknown fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the session has expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The role does not allow this, or the CSRF token is missing. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description No such object (another tenant's objects are answered the same way). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Spojka or a system it depends on cannot complete this now; try again later. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -36,9 +36,11 @@ STOCK_RESERVE = "stock.reserve"
 PRODUCTS_WRITE = "products.write"
 STOCK_READ = "stock.read"
 FULFILMENT_READ = "fulfilment.read"
+#: Either kind: the remote's choices for the link's mappings (statuses, payment methods, ...).
+OPTIONS_READ = "options.read"
 
 ESHOP_CAPABILITIES = frozenset(
-    {ORDERS_READ, ORDERS_WEBHOOK, ORDERS_FULFIL, PRODUCTS_READ, STOCK_WRITE, PRICES_WRITE}
+    {ORDERS_READ, ORDERS_WEBHOOK, ORDERS_FULFIL, PRODUCTS_READ, STOCK_WRITE, PRICES_WRITE, OPTIONS_READ}
 )
 ACCOUNTING_CAPABILITIES = frozenset(
     {
@@ -50,6 +52,7 @@ ACCOUNTING_CAPABILITIES = frozenset(
         PRODUCTS_WRITE,
         STOCK_READ,
         FULFILMENT_READ,
+        OPTIONS_READ,
     }
 )
 
@@ -120,6 +123,39 @@ class WebhookEvent(Model, frozen=True, kw_only=True):
     #: Drops repeats: the same event, instance and time arrive twice at most once.
     dedup_key: str
     occurred_at: datetime | None = None
+
+
+class Option(Model, frozen=True, kw_only=True):
+    """One choice of the remote system: what the link's settings store, and what the merchant sees."""
+
+    #: Exactly the value the connector reports or accepts in the canonical model (an order's
+    #: ``status``, ``payment.code``, ``shipping.code``; ``OrderOptions.payment_type``, ...).
+    value: str
+    label: str
+
+
+class RemoteOptions(Model, frozen=True, kw_only=True):
+    """The remote's choices for a link's mappings; a connector fills the lists it knows.
+
+    For an e-shop: its order statuses, payment and shipping methods and VAT rates (the keys of the
+    link's maps, and the statuses it filters on). For an accounting system: what those map to
+    (its statuses, payment types, carriers, VAT rate codes) and its number series and warehouses.
+    """
+
+    order_statuses: tuple[Option, ...] = ()
+    payment_methods: tuple[Option, ...] = ()
+    shipping_methods: tuple[Option, ...] = ()
+    vat_rates: tuple[Option, ...] = ()
+    number_series: tuple[Option, ...] = ()
+    warehouses: tuple[Option, ...] = ()
+
+
+# -- either side ---------------------------------------------------------------------------------
+@runtime_checkable
+class ReadsOptions(Protocol):
+    """``options.read``: a few small reads, made when the merchant edits a link (not during runs)."""
+
+    async def read_options(self) -> RemoteOptions: ...
 
 
 # -- e-shop side ---------------------------------------------------------------------------------

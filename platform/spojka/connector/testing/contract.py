@@ -402,6 +402,7 @@ _METHODS: dict[str, tuple[type, dict[str, tuple[tuple[Any, ...], dict[str, Any]]
     cap.PRODUCTS_WRITE: (cap.WritesProducts, {"upsert_products": (([],), {})}),
     cap.STOCK_READ: (cap.ReadsStock, {"read_stock": ((None,), {"until": _NOW})}),
     cap.FULFILMENT_READ: (cap.ReadsFulfilments, {"read_fulfilments": ((None,), {"until": _NOW})}),
+    cap.OPTIONS_READ: (cap.ReadsOptions, {"read_options": ((), {})}),
 }
 
 

@@ -22,7 +22,7 @@ from spojka.connections.schemas import ConnectionIn, ConnectionPatch
 from spojka.connector import ConnectorSpec, secret_fields
 from spojka.connector.install import Installation
 from spojka.connector.registry import Registry
-from spojka.db import bind_principal, is_postgres, new_id, utcnow
+from spojka.db import Database, bind_principal, is_postgres, new_id, utcnow
 from spojka.http.problems import Invalid
 from spojka.installs.models import AddonInstallation
 from spojka.tenants.models import Tenant
@@ -38,6 +38,7 @@ class Installed:
     """What an install did."""
 
     reinstalled: bool
+    installation_id: uuid.UUID
     tenant_id: uuid.UUID
     tenant_name: str
     connection_id: uuid.UUID
@@ -69,6 +70,15 @@ async def record_install(
     if row is None:
         return await _first_install(session, registry, store, spec, installation)
     return await _reinstall(session, registry, store, spec, installation, row)
+
+
+async def check_installed(
+    db: Database, registry: Registry, store: SecretStore, spec: ConnectorSpec, installed: Installed
+) -> None:
+    """Try the installed connection once, so the merchant's dashboard shows at once whether it works."""
+    async with db.session(tenant_id=installed.tenant_id) as session:
+        actor = _actor(spec, installed.tenant_id, installed.installation_id)
+        await connections.check(session, registry, store, actor, installed.connection_id)
 
 
 def _actor(spec: ConnectorSpec, tenant_id: uuid.UUID, installation_id: uuid.UUID) -> Principal:
@@ -110,7 +120,7 @@ async def _first_install(
     )
     invitation = await _invite_contact(session, actor, installation)
     await session.flush()
-    return Installed(False, tenant.id, tenant.name, connection.id, invitation)
+    return Installed(False, row.id, tenant.id, tenant.name, connection.id, invitation)
 
 
 async def _invite_contact(
@@ -172,7 +182,7 @@ async def _reinstall(
     invitation = await _invite_contact(session, actor, installation) if nobody else None
     await session.flush()
     tenant = await session.get(Tenant, row.tenant_id)
-    return Installed(True, row.tenant_id, tenant.name if tenant else "", connection.id, invitation)
+    return Installed(True, row.id, row.tenant_id, tenant.name if tenant else "", connection.id, invitation)
 
 
 async def _new_connection(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -10,10 +9,10 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from spojka.app import AppOptions, create_app
 from tests.conftest import DatabaseUnderTest
 from tests.integration.conftest import build_registry, make_settings
 from tests.support.api import PASSWORD, ApiUser
+from tests.support.platform import running_app
 
 NewUser = Callable[[], Awaitable[ApiUser]]
 
@@ -173,23 +172,12 @@ async def strict_app(
         login_limit_per_email_15min=3,
         login_limit_per_ip_15min=100,
     )
-    application = create_app(settings, AppOptions(registry=build_registry(), redis_url=redis_url))
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    await started.wait()
-    # Rate-limit counters live in Redis: start from a clean slate for this client address.
-    redis = application.state.redis
-    async for key in redis.scan_iter("spojka:rl:*"):
-        await redis.delete(key)
-    yield application
-    stop.set()
-    await task
+    async with running_app(settings, build_registry(), redis_url) as application:
+        # Rate-limit counters live in Redis: start from a clean slate for this client address.
+        redis = application.state.redis
+        async for key in redis.scan_iter("spojka:rl:*"):
+            await redis.delete(key)
+        yield application
 
 
 async def test_login_and_signup_are_rate_limited_before_hashing(strict_app: Litestar) -> None:

@@ -38,7 +38,6 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from spojka.app import AppOptions, create_app
 from spojka.connector import RetriableError
 from spojka.connector.registry import Registry
 from spojka.connector.testing import Factory, MemoryBooks, MemoryShop, reset_systems
@@ -65,6 +64,7 @@ from tests.conftest import (
 from tests.integration.conftest import KEY_ENTRY, make_settings
 from tests.support.api import ApiUser
 from tests.support.databases import autocommit
+from tests.support.platform import running_app
 from tests.support.remote_memory import MemoryFacade, remote_books, remote_shop
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -92,28 +92,6 @@ def crash_registry() -> Registry:
     registry.register(remote_shop)
     registry.register(remote_books)
     return registry
-
-
-@contextlib.asynccontextmanager
-async def running_app(settings: Settings, redis_url: str) -> AsyncIterator[Litestar]:
-    """The API with its lifespan entered (in a task of its own, as anyio's scopes require)."""
-    application = create_app(settings, AppOptions(registry=crash_registry(), redis_url=redis_url))
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold() -> None:
-        async with application.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold())
-    await asyncio.wait([task, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()
-    try:
-        yield application
-    finally:
-        stop.set()
-        await task
 
 
 class Worker:
@@ -248,7 +226,7 @@ class World:
 async def world_of(db: DatabaseUnderTest, redis_url: str, tmp_path: Path) -> AsyncIterator[World]:
     reset_systems()
     settings = make_settings(db, tmp_path / "api-var", job_timeout_seconds=JOB_TIMEOUT_S)
-    async with running_app(settings, redis_url) as app:
+    async with running_app(settings, crash_registry(), redis_url) as app:
         world = World(app=app, settings=settings, db=db, redis_url=redis_url, tmp_path=tmp_path)
         try:
             yield world

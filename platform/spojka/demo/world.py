@@ -14,6 +14,7 @@ itself; nothing else is ever read from them.)
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import pickle
@@ -80,6 +81,8 @@ class World:
     rng: random.Random = field(default_factory=random.Random)
     started: float = field(default_factory=time.monotonic)
     _due: dict[str, float] = field(default_factory=dict)
+    #: Digest of each system's last save, to skip writing one that has not changed.
+    _saved: dict[str, bytes] = field(default_factory=dict)
 
     # -- keeping ----------------------------------------------------------------------------------
     @classmethod
@@ -104,15 +107,21 @@ class World:
         return world
 
     def save(self) -> None:
-        """Write both systems atomically (a crash mid-write leaves the previous save)."""
+        """Write both systems atomically (a crash mid-write leaves the previous save); a system
+        that has not changed since the last save is not written again."""
         for name, state in (("shoptet", self.shop), ("pohoda", self.books)):
+            data = _snapshot(state)
+            digest = hashlib.sha256(data).digest()
+            if self._saved.get(name) == digest:
+                continue
             target = self.directory / f"{name}.pickle"
             fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.")
             with os.fdopen(fd, "wb") as out:
-                pickle.dump(state, out)
+                out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             Path(temporary).replace(target)
+            self._saved[name] = digest
 
     @contextlib.contextmanager
     def serving(self, shop_port: int, books_port: int, host: str = "127.0.0.1") -> Iterator[tuple[str, str]]:
@@ -215,3 +224,14 @@ class World:
         amount = Decimal(self.rng.randrange(10, 40))
         self.books.books.set_stock(card.code, card.count + amount)
         return f"{amount} pcs of {card.code} received into the warehouse"
+
+
+def _snapshot(state: object, attempts: int = 5) -> bytes:
+    """``state`` pickled while its simulator keeps serving in another thread: a change in the middle
+    of pickling ("changed size during iteration") is simply pickled again."""
+    for _ in range(attempts - 1):
+        try:
+            return pickle.dumps(state)
+        except RuntimeError:
+            time.sleep(0.01)
+    return pickle.dumps(state)

@@ -182,7 +182,9 @@ async def test_the_add_on_install_makes_the_company_connects_the_shop_and_invite
     run = await _run(owner, link_id, settings, redis_url)
     assert run["status"] == "succeeded", run
     assert run["counts"]["created"] == len(state.orders) == 2
-    # Webhooks are registered with the add-on's access token too.
+    # Webhooks are registered with the add-on's access token too, and the dashboard says so.
+    registered = (await owner.get(f"/api/v1/connections/{eshop['id']}")).json()["webhooks"]
+    assert registered["ok"], registered
     assert {w.url for w in state.webhooks.values()} == {eshop["webhookUrl"]}
     assert {w.event for w in state.webhooks.values()} == {"order:create", "order:update", "order:paid"}
 

@@ -83,4 +83,7 @@ async def test_a_connection_that_stops_working_is_reported_once(memory_env: Env)
             latest = json.loads(receiver.received[-1][1])
             assert "Webhooks need the add-on's rights" in latest["data"]["message"]
             shown = (await partner.get(f"/api/v1/connections/{shop_conn['id']}", tenant=tenant)).json()
-            assert shown["lastCheck"]["ok"] is False
+            # Told apart from the connection's check, which the refusal says nothing about.
+            assert shown["webhooks"]["ok"] is False
+            assert "Webhooks need the add-on's rights" in shown["webhooks"]["message"]
+            assert shown["lastCheck"] is None

@@ -539,6 +539,9 @@ export interface paths {
         /**
          * StartRun
          * @description Run a flow now. Answers at once; the run's progress is at ``GET /api/v1/runs/{id}``.
+         *
+         *     Refused with 409 while the link is paused, or while the company is suspended (a partner's
+         *     token may still act in a suspended client tenant, but nothing is transferred for it).
          */
         post: operations["startRun"];
         delete?: never;
@@ -1134,6 +1137,7 @@ export interface components {
             };
             /** Format: date-time */
             updatedAt: string;
+            webhooks?: components["schemas"]["WebhooksOut"] | null;
             webhookUrl?: string | null;
         };
         /** ConnectionPatch */
@@ -1711,6 +1715,13 @@ export interface components {
             email: string;
             /** Format: uuid */
             id: string;
+        };
+        /** WebhooksOut */
+        WebhooksOut: {
+            message: string;
+            ok: boolean;
+            /** Format: date-time */
+            registeredAt: string;
         };
     };
     responses: never;

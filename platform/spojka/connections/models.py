@@ -24,6 +24,11 @@ class Connection(TenantScoped, TimestampMixin, Base):
     last_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_check_ok: Mapped[bool | None] = mapped_column(default=None)
     last_check_message: Mapped[str | None] = mapped_column(Text, default=None)
+    #: The outcome of the last webhook registration at the e-shop (apart from the check: a
+    #: connection may work while the e-shop refuses webhooks, and then orders are polled).
+    webhooks_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    webhooks_ok: Mapped[bool | None] = mapped_column(default=None)
+    webhooks_message: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class WebhookEndpoint(TenantScoped, Base):

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from spojka.auth.principal import Principal
 from spojka.connections import services
 from spojka.connections.models import Connection
-from spojka.connections.schemas import CheckOut, ConnectionIn, ConnectionOut, ConnectionPatch, ConnectorOut
+from spojka.connections.schemas import (
+    CheckOut,
+    ConnectionIn,
+    ConnectionOut,
+    ConnectionPatch,
+    ConnectorOut,
+    WebhooksOut,
+)
 from spojka.connections.webhooks import webhook_url
 from spojka.connector import secret_fields
 from spojka.connector.registry import Registry
@@ -57,6 +64,11 @@ async def _out(request: Request[Any, Any, Any], session: AsyncSession, conn: Con
         last_check=last,
         webhook_url=await webhook_url(
             session, _store(request), request.app.state.settings.effective_public_url, conn.tenant_id, conn.id
+        ),
+        webhooks=None
+        if conn.webhooks_at is None
+        else WebhooksOut(
+            ok=bool(conn.webhooks_ok), message=conn.webhooks_message or "", registered_at=conn.webhooks_at
         ),
         created_at=conn.created_at,
         updated_at=conn.updated_at,

@@ -48,6 +48,14 @@ class CheckOut(Output):
     details: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class WebhooksOut(Output):
+    """Whether the e-shop sends this connection's order webhooks (last registration, in words)."""
+
+    ok: bool
+    message: str
+    registered_at: datetime
+
+
 class ConnectionOut(Output):
     id: uuid.UUID
     connector: str
@@ -60,3 +68,5 @@ class ConnectionOut(Output):
     updated_at: datetime
     #: Where the e-shop sends webhooks (a secret address), for connectors that receive them.
     webhook_url: str | None = None
+    #: The last webhook registration's outcome (``None``: no link has asked for webhooks yet).
+    webhooks: WebhooksOut | None = None

@@ -4,7 +4,7 @@ A link with ``orders.webhooks`` on, over an e-shop whose connector declares ``or
 the e-shop connection's hook URL registered at the e-shop (the connector also keeps the signature
 key it obtains in the connection's sealed state, which intake verifies deliveries with). Runs in
 the worker, after the link is created or changed; registering again is harmless. The outcome is
-kept on the connection, next to its last check, so the dashboard can say when webhooks are off.
+kept on the connection (apart from its last check), so the dashboard can say when webhooks are off.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ async def _note(
             select(Connection).where(Connection.tenant_id == tenant_id, Connection.id == connection_id)
         )
         if connection is not None:
-            connection.last_check_at = utcnow()
-            connection.last_check_ok = ok
-            connection.last_check_message = message
+            connection.webhooks_at = utcnow()
+            connection.webhooks_ok = ok
+            connection.webhooks_message = message
         return connection

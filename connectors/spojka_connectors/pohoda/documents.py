@@ -74,7 +74,8 @@ def order_document(write: OrderWrite, cfg: PohodaSettings) -> etree._Element:
         _address(sub(identity, "typ:shipToAddress"), order.delivery_address, None)
     payment = options.payment_type or (cfg.payment_types.get(order.payment.code) if order.payment else None)
     if payment:
-        sub(sub(header, "ord:paymentType"), "typ:ids", _cut(payment, 20))
+        # typ:paymentType/ids is string32: a form of payment (Forma úhrady) by its name.
+        sub(sub(header, "ord:paymentType"), "typ:ids", _cut(payment, 32))
     sub(header, "ord:isReserved", fmt_bool(options.reserve_stock))
     carrier = options.carrier or (cfg.carriers.get(order.shipping.code) if order.shipping else None)
     if carrier:

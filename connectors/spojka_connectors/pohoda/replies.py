@@ -106,9 +106,9 @@ def read_pack(root: etree._Element) -> dict[str, ItemReply]:
 
 def _item(item: etree._Element) -> ItemReply:
     body = item[0] if len(item) else None
-    if body is not None and etree.QName(body).localname.startswith("list"):
+    if body is not None and etree.QName(body).localname.startswith("list") and item.get("state") == "ok":
         # A list reply: its records are read by the caller; looking for import details would
-        # walk thousands of children for nothing.
+        # walk thousands of children for nothing. A refused list has no records, only its details.
         return ItemReply(
             id=item.get("id", ""), ok=item.get("state") == "ok", note=item.get("note", ""), body=body
         )

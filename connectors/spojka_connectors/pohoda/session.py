@@ -2,7 +2,7 @@
 
 Requests go one at a time (the mServer serializes them anyway); writes are batched into data packs
 of ``batchSize`` documents. Orders and invoices are :mod:`.order_writes`; stock cards, stock
-levels and fulfilments are here.
+levels and fulfilments are here; the link editor's lists are :mod:`.options`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Literal
 
 from lxml import etree
 
-from spojka.connector.capabilities import FulfilmentPage, StockPage, WriteResult
+from spojka.connector.capabilities import FulfilmentPage, RemoteOptions, StockPage, WriteResult
 from spojka.connector.errors import RecordError
 from spojka.connector.model import Fulfilment, Product, StockLevel
-from spojka_connectors.pohoda import documents, lists, reads
+from spojka_connectors.pohoda import documents, lists, options, reads
 from spojka_connectors.pohoda.base import failed
 from spojka_connectors.pohoda.order_writes import OrderWrites
 from spojka_connectors.pohoda.pack import PackItem, short_id
@@ -69,6 +69,12 @@ class PohodaSession(OrderWrites):
             )
             results.append(WriteResult(key=product.code, outcome=outcome, target_id=product.code))
         return results
+
+    # -- options.read ------------------------------------------------------------------------
+    async def read_options(self) -> RemoteOptions:
+        """Stores, number series of received orders and forms of payment: one pack, three lists."""
+        replies = await self._send("options", "Číselníky pro Spojku", options.requests(), read_only=True)
+        return options.remote_options(replies)
 
     # -- stock.read and fulfilment.read -------------------------------------------------------
     async def _fetch_stock(self, since: datetime | None, id_from: int, count: int) -> Fetched[StockLevel]:

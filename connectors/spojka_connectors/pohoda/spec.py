@@ -113,6 +113,8 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
         },
         "paymentTypes": {
             **_MAPPING,
+            # ord:paymentType/typ:ids is string32 (the form of payment's name); carriers are string20.
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 32},
             "title": "Payment types",
             "description": (
                 "The e-shop's payment method code → the POHODA payment type (Forma úhrady) abbreviation."
@@ -207,6 +209,7 @@ SPEC: Final = ConnectorSpec(
         cap.PRODUCTS_WRITE,
         cap.STOCK_READ,
         cap.FULFILMENT_READ,
+        cap.OPTIONS_READ,
     ),
     settings_schema=SETTINGS_SCHEMA,
     credentials_schema=CREDENTIALS_SCHEMA,

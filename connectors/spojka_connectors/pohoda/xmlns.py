@@ -22,6 +22,9 @@ NS: Final[dict[str, str]] = {
     "stk": _BASE + "stock.xsd",
     "lst": _BASE + "list.xsd",
     "lStk": _BASE + "list_stock.xsd",
+    "sto": _BASE + "store.xsd",
+    "pay": _BASE + "payment.xsd",
+    "nms": _BASE + "numericalSeries.xsd",
 }
 CODEPAGE: Final = "cp1250"
 #: POHODA keeps local (Czech) time without an offset.

@@ -77,6 +77,7 @@ def test_connector_object_is_what_the_registry_loads() -> None:
         "products.write",
         "stock.read",
         "fulfilment.read",
+        "options.read",
     }
     assert secret_fields(SPEC) == ("username", "password")
     assert SPEC.rate_limits.max_concurrency == 1

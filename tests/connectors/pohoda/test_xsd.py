@@ -38,6 +38,7 @@ async def _every_kind_of_pack(state: State, base_url: str) -> None:
         await session.upsert_products(harness.factory.products(2))
         _ = [page async for page in session.read_stock(None, until=now)]
         _ = [page async for page in session.read_fulfilments(None, until=now)]
+        await session.read_options()
 
 
 @needs_xsds
@@ -61,5 +62,8 @@ async def test_every_data_pack_sent_in_the_suite_validates(pohoda: State, base_u
         "listStockRequest",
         "listOrderRequest",
         "listInvoiceRequest",
+        "listStoreRequest",
+        "listNumericalSeriesRequest",
+        "listPaymentRequest",
     }
     assert expected <= set(kinds), kinds

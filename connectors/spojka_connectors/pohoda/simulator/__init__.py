@@ -1,7 +1,10 @@
 """A POHODA mServer simulator for tests, the demo and ``spojka simulate pohoda``.
 
-``simulator(seed)`` gives a company with a few stock cards in the store ``ZBOŽÍ``; the
-announcement tells the base URL, the settings and credentials, and the control API's prefix.
+``simulator(seed)`` gives a company with a few stock cards in the store ``ZBOŽÍ``, and the lists
+every company has: stores (``ZBOŽÍ``, ``VÝPRODEJ``), forms of payment (Příkazem, Hotově, Dobírkou,
+Kartou; Stravenky for sales receipts only) and number series (``OBP``, ``OP``, ``OPV`` of received
+orders, ``FV``, ``OV``); the announcement tells the base URL, the settings and credentials, and the
+control API's prefix.
 """
 
 from __future__ import annotations

@@ -22,6 +22,34 @@ from typing import Final
 ZERO: Final = Decimal(0)
 DEFAULT_STORE: Final = "ZBOŽÍ"
 DEFAULT_TRACKING_PARAMETER: Final = "VPrSledovani"
+#: The series a received order gets when the document names none.
+DEFAULT_ORDER_SERIES: Final = "OBP"
+#: Number series agendas (filter.xsd ``CRadyAgendaType``) the simulator uses.
+ORDERS_AGENDA: Final = "prijate_objednavky"
+INVOICES_AGENDA: Final = "vydane_faktury"
+
+#: A new company's stores: (abbreviation, description).
+SEED_STORES: Final = (
+    (DEFAULT_STORE, "Hlavní sklad zboží"),
+    ("VÝPRODEJ", "Výprodejový sklad"),
+)
+#: A new company's forms of payment: (name, description, payment.xsd type, in other agendas).
+SEED_PAYMENT_FORMS: Final = (
+    ("Příkazem", "Převodem na účet", "transfer", True),
+    ("Hotově", "Hotovost", "cash", True),
+    ("Dobírkou", "Platba při převzetí zásilky", "delivery", True),
+    ("Kartou", "Platební kartou", "creditCard", True),
+    # Offered only on sales receipts (Prodejky), never on orders.
+    ("Stravenky", "Stravenky v prodejně", "ticket", False),
+)
+#: A new company's number series: (prefix, name, agenda).
+SEED_SERIES: Final = (
+    (DEFAULT_ORDER_SERIES, "Přijaté objednávky", ORDERS_AGENDA),
+    ("OP", "Objednávky z e-shopu", ORDERS_AGENDA),
+    ("OPV", "Objednávky velkoobchod", ORDERS_AGENDA),
+    ("FV", "Vydané faktury", INVOICES_AGENDA),
+    ("OV", "Vydané objednávky", "vydane_objednavky"),
+)
 
 
 def _utcnow() -> datetime:
@@ -34,6 +62,39 @@ class ExtId:
 
     ids: str
     system: str
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """A store (sklad): its abbreviation (``sto:name``, 10 characters) and description."""
+
+    id: int
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentForm:
+    """A form of payment (forma úhrady), referenced from documents by its name."""
+
+    id: int
+    name: str
+    text: str
+    kind: str
+    use_in_sales: bool = True
+    use_in_other_agendas: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NumericalSeries:
+    """A number series (číselná řada) of one agenda, referenced from documents by its prefix."""
+
+    id: int
+    prefix: str
+    name: str
+    agenda: str
+    period: str = "yearlong"
+    number: str = "0001"
 
 
 @dataclass(slots=True)
@@ -136,7 +197,16 @@ class Books:
     def __init__(self, *, clock: Callable[[], datetime] = _utcnow, year: int | None = None) -> None:
         self._clock = clock
         self.year = year if year is not None else clock().year
-        self.stores: set[str] = {DEFAULT_STORE}
+        #: Abbreviation → store; forms of payment and number series by record id.
+        self.stores: dict[str, Store] = {}
+        self.payment_forms: dict[int, PaymentForm] = {}
+        self.series: dict[int, NumericalSeries] = {}
+        for name, text in SEED_STORES:
+            self.add_store(name, text)
+        for name, text, kind, other in SEED_PAYMENT_FORMS:
+            self.add_payment_form(name, text, kind=kind, use_in_other_agendas=other)
+        for prefix, series_name, agenda in SEED_SERIES:
+            self.add_series(prefix, series_name, agenda=agenda)
         self.cards: dict[int, StockCard] = {}
         self.orders: dict[int, ReceivedOrder] = {}
         self.invoices: dict[int, IssuedInvoice] = {}
@@ -159,6 +229,47 @@ class Books:
             now = self._last_change + timedelta(microseconds=1)
         self._last_change = now
         return now
+
+    # -- lists: stores, forms of payment, number series ------------------------------------------
+    def add_store(self, name: str, text: str) -> Store:
+        """A new store; POHODA keeps one store per abbreviation."""
+        if name in self.stores:
+            raise BooksError(105, f"Sklad {name} již existuje.", value=name)
+        store = Store(id=len(self.stores) + 1, name=name, text=text)
+        self.stores[name] = store
+        return store
+
+    def add_payment_form(
+        self, name: str, text: str = "", *, kind: str = "other", use_in_other_agendas: bool = True
+    ) -> PaymentForm:
+        form = PaymentForm(
+            id=len(self.payment_forms) + 1,
+            name=name,
+            text=text,
+            kind=kind,
+            use_in_sales=True,
+            use_in_other_agendas=use_in_other_agendas,
+        )
+        self.payment_forms[form.id] = form
+        return form
+
+    def payment_form(self, name: str) -> PaymentForm | None:
+        """The form of payment a document names by ``typ:ids`` (its name), if the company has it."""
+        return next((f for f in self.payment_forms.values() if f.name == name), None)
+
+    def add_series(self, prefix: str, name: str, *, agenda: str = ORDERS_AGENDA) -> NumericalSeries:
+        series = NumericalSeries(id=len(self.series) + 1, prefix=prefix, name=name, agenda=agenda)
+        self.series[series.id] = series
+        return series
+
+    def series_of(self, prefix: str, agenda: str) -> NumericalSeries | None:
+        """The number series with ``prefix`` in ``agenda`` (as ``number/typ:ids`` names it)."""
+        return next((s for s in self.series.values() if s.prefix == prefix and s.agenda == agenda), None)
+
+    def top_number(self, prefix: str) -> str:
+        """The highest number issued in a series so far, or ``""``."""
+        counter = self._series_counters.get(prefix, 0)
+        return f"{prefix}{self.year % 100:02d}{counter:04d}" if counter else ""
 
     # -- stock cards -----------------------------------------------------------------------------
     def card(self, code: str, store: str = DEFAULT_STORE) -> StockCard | None:

@@ -9,7 +9,8 @@ processes act as the accountant or break things:
 - ``POST /_simulator/stock/generate`` ``{"count": 100000, "prefix"?, "store"?}``: fill the store.
 - ``POST /_simulator/orders/{id}/settle`` ``{"trackingNumber"?, "carrier"?, "parameter"?}``.
 - ``PUT /_simulator/faults`` ``{"latencyPerDocument"?, "latencyPerRecord"?, "packError"?,
-  "recordErrors"?: {key: {"errno", "note"}}, "dropAfterCommit"?, "unavailable"?}``;
+  "recordErrors"?: {key: {"errno", "note"}}, "listErrors"?: {"listPaymentRequest": {"errno", "note"}},
+  "dropAfterCommit"?, "unavailable"?}``;
   ``DELETE /_simulator/faults`` clears them.
 """
 
@@ -59,6 +60,7 @@ class FaultsInput(msgspec.Struct, kw_only=True, rename="camel", forbid_unknown_f
     latency_per_record: float | None = None
     pack_error: Literal["no_rights", "licence_busy", "cannot_open_database"] | None = None
     record_errors: dict[str, RecordErrorInput] = msgspec.field(default_factory=dict)
+    list_errors: dict[str, RecordErrorInput] = msgspec.field(default_factory=dict)
     drop_after_commit: int | None = None
     unavailable: int | None = None
 
@@ -72,6 +74,8 @@ def summary(state: State, schemas: Schemas) -> dict[str, Any]:
         "validating": schemas.available,
         "validation": schemas.note,
         "stores": sorted(books.stores),
+        "paymentForms": [f.name for f in books.payment_forms.values()],
+        "numberSeries": [f"{s.prefix} ({s.agenda})" for s in books.series.values()],
         "stockCards": len(books.cards),
         "receivedOrders": len(books.orders),
         "issuedInvoices": len(books.invoices),
@@ -122,6 +126,8 @@ def control_router(state: State, schemas: Schemas) -> Router:
         faults.pack_error = data.pack_error
         for key, error in data.record_errors.items():
             faults.record_errors[key] = (error.errno, error.note)
+        for key, error in data.list_errors.items():
+            faults.list_errors[key] = (error.errno, error.note)
         return msgspec.to_builtins(faults)  # type: ignore[no-any-return]
 
     @delete("/faults", sync_to_thread=False)

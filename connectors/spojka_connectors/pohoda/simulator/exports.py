@@ -1,5 +1,7 @@
 """List requests as POHODA answers them: ``lStk:listStockRequest``, ``lst:listOrderRequest``,
-``lst:listInvoiceRequest``.
+``lst:listInvoiceRequest``, and the company's lists ``lst:listStoreRequest`` (stores),
+``lst:listPaymentRequest`` (forms of payment) and ``lst:listNumericalSeriesRequest`` (number series,
+filtered by ``agenda``, ``id`` and ``period``: the simulator keeps the current period only).
 
 Filters: ``id``, ``extId``, ``code``, ``store``, ``lastChanges`` (records changed at or after the
 given local time), ``selectedNumbers``; paging by ``limit`` (``idFrom``: the smallest record id,
@@ -21,9 +23,12 @@ from spojka_connectors.pohoda.simulator.books import (
     Books,
     ExtId,
     IssuedInvoice,
+    NumericalSeries,
     OrderItem,
+    PaymentForm,
     ReceivedOrder,
     StockCard,
+    Store,
 )
 from spojka_connectors.pohoda.simulator.imports import ext_id_of
 from spojka_connectors.pohoda.xmlns import (
@@ -327,3 +332,97 @@ def _invoice(parent: etree._Element, books: Books, invoice: IssuedInvoice, syste
     order = books.orders.get(invoice.order_id) if invoice.order_id is not None else None
     if order is not None and order.number_order:
         sub(header, "inv:numberOrder", order.number_order)
+
+
+# -- the company's lists: stores, forms of payment, number series ------------------------------------
+def refuse_list(books: Books, parent: etree._Element, name: str, errno: int, note: str) -> None:
+    """A list POHODA would not export (no right to the agenda): the reply with its error detail."""
+    reply = _list_element(parent, name, books)
+    reply.set("state", "error")
+    detail = sub(sub(reply, "rdc:importDetails"), "rdc:detail")
+    sub(detail, "rdc:state", "error")
+    sub(detail, "rdc:errno", str(errno))
+    sub(detail, "rdc:note", note)
+
+
+def _wanted_id(filter_el: etree._Element | None) -> int | None:
+    raw = text_of(filter_el, "ftr:id")
+    return int(raw) if raw else None
+
+
+def list_stores(books: Books, request: etree._Element, parent: etree._Element) -> int:
+    wanted = _wanted_id(request.find("lst:requestStore/ftr:filter", NS))
+    stores = [s for s in books.stores.values() if wanted is None or s.id == wanted]
+    stores = _limited(stores, request.find("lst:limit", NS))
+    reply = _list_element(parent, "lst:listStore", books)
+    for store in stores:
+        _store(sub(reply, "lst:store", version="2.0"), store)
+    return len(stores)
+
+
+def _store(parent: etree._Element, store: Store) -> None:
+    sub(parent, "sto:id", str(store.id))
+    sub(parent, "sto:name", store.name)
+    sub(parent, "sto:text", store.text)
+    sub(parent, "sto:allowNegInvBalance", "false")
+
+
+def list_payments(books: Books, request: etree._Element, parent: etree._Element) -> int:
+    wanted = _wanted_id(request.find("lst:requestPayment/ftr:filter", NS))
+    forms = [f for f in books.payment_forms.values() if wanted is None or f.id == wanted]
+    forms = _limited(forms, request.find("lst:limit", NS))
+    reply = _list_element(parent, "lst:listPayment", books)
+    for form in forms:
+        _payment(sub(sub(reply, "lst:payment", version="2.0"), "pay:paymentHeader"), form)
+    return len(forms)
+
+
+def _payment(header: etree._Element, form: PaymentForm) -> None:
+    sub(header, "pay:id", str(form.id))
+    sub(header, "pay:name", form.name)
+    if form.text:
+        sub(header, "pay:text", form.text)
+    sub(header, "pay:paymentType", form.kind)
+    sub(header, "pay:useInSales", fmt_bool(form.use_in_sales))
+    sub(header, "pay:useInOtherAgendas", fmt_bool(form.use_in_other_agendas))
+
+
+def list_numerical_series(books: Books, request: etree._Element, parent: etree._Element) -> int:
+    filter_el = request.find("lst:requestNumericalSeries/ftr:filter", NS)
+    wanted = _wanted_id(filter_el)
+    agenda = text_of(filter_el, "ftr:agenda")
+    period = text_of(filter_el, "ftr:period") or "current"
+    series = [
+        s
+        for s in books.series.values()
+        if (wanted is None or s.id == wanted) and (not agenda or s.agenda == agenda) and period == "current"
+    ]
+    series = _limited(series, request.find("lst:limit", NS))
+    reply = _list_element(parent, "lst:listNumericalSeries", books)
+    for one in series:
+        header = sub(sub(reply, "lst:numericalSeries", version="2.0"), "nms:numericalSeriesHeader")
+        _series(header, one, books)
+    return len(series)
+
+
+def _series(header: etree._Element, series: NumericalSeries, books: Books) -> None:
+    sub(header, "nms:id", str(series.id))
+    sub(header, "nms:prefix", series.prefix)
+    sub(header, "nms:number", series.number)
+    top = books.top_number(series.prefix)
+    if top:
+        sub(header, "nms:topNumber", top)
+    sub(header, "nms:name", series.name)
+    sub(header, "nms:agenda", series.agenda)
+    sub(header, "nms:period", series.period)
+    sub(header, "nms:year", str(books.year))
+
+
+_Listed = TypeVar("_Listed", Store, PaymentForm, NumericalSeries)
+
+
+def _limited(records: list[_Listed], limit: etree._Element | None) -> list[_Listed]:
+    """``limit``: from id ``idFrom`` on, at most ``count`` (the lists are kept in id order)."""
+    id_from = int(text_of(limit, "ftr:idFrom") or 1)
+    count = int(text_of(limit, "ftr:count") or 0) or len(records)
+    return [r for r in records if r.id >= id_from][:count]

@@ -1,5 +1,8 @@
 """Importing documents as POHODA does: received orders (add, delete), invoices from orders, stock cards.
 
+A received order must name a number series of received orders and a form of payment the company
+has (by ``typ:ids``), as POHODA refuses unknown ones; carriers are taken as written.
+
 Each function takes one agenda element of a ``dataPackItem`` (already valid against the XSDs),
 changes :class:`~spojka_connectors.pohoda.simulator.books.Books`, and returns what the reply's
 ``producedDetails`` needs, or raises :class:`~spojka_connectors.pohoda.simulator.books.BooksError`.
@@ -15,7 +18,9 @@ from decimal import Decimal
 from lxml import etree
 
 from spojka_connectors.pohoda.simulator.books import (
+    DEFAULT_ORDER_SERIES,
     DEFAULT_STORE,
+    ORDERS_AGENDA,
     ZERO,
     Books,
     BooksError,
@@ -76,10 +81,23 @@ def import_order(books: Books, order_el: etree._Element, where: str) -> Produced
             value=order_type,
         )
     raw_date = text_of(header, "ord:date")
-    series = text_of(header, "ord:number/typ:ids") or "OBP"
-    payment_type = text_of(header, "ord:paymentType/typ:ids") or text_of(
-        header, "ord:paymentType/typ:paymentType"
-    )
+    series = text_of(header, "ord:number/typ:ids") or DEFAULT_ORDER_SERIES
+    if books.series_of(series, ORDERS_AGENDA) is None:
+        raise BooksError(
+            108,
+            f"Číselná řada {series} pro přijaté objednávky neexistuje.",
+            xpath=f"{where}/ord:orderHeader/ord:number/typ:ids",
+            value=series,
+        )
+    payment_ids = text_of(header, "ord:paymentType/typ:ids")
+    if payment_ids and books.payment_form(payment_ids) is None:
+        raise BooksError(
+            108,
+            "Neznámá hodnota.",
+            xpath=f"{where}/ord:orderHeader/ord:paymentType/typ:ids",
+            value=payment_ids,
+        )
+    payment_type = payment_ids or text_of(header, "ord:paymentType/typ:paymentType")
     order = ReceivedOrder(
         id=0,
         number="",

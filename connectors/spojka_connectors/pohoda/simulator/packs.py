@@ -5,7 +5,8 @@ valid against ``data.xsd`` (else a pack-level error naming the XSD error); an in
 (no right to import XML, licences busy, database closed) or an IČO that is not the company's fail
 the whole pack (``state="error"`` with a note, still HTTP 200). Then every ``dataPackItem`` is
 processed on its own: a refused document gives that item ``state="error"`` with
-``rdc:importDetails`` (errno, note, XPath, value); the others are committed.
+``rdc:importDetails`` (errno, note, XPath, value); the others are committed. A list the user may not
+see (an injected ``list_errors`` fault) is answered ``state="error"`` with its error detail.
 
 With ``STW-Check-Duplicity: true`` a ``dataPack@id`` + ``dataPackItem@id`` pair imported before is
 not imported again: the item answers ``rsp:errorDetail/rsp:recordDuplicity`` naming the record.
@@ -31,10 +32,14 @@ _IMPORTS: dict[str, tuple[str, str, Callable[[Books, etree._Element, str], Produ
     q("inv:invoice"): ("inv:invoiceResponse", "vydane_faktury", imports.import_invoice),
     q("stk:stock"): ("stk:stockItemResponse", "zasoby", imports.import_stock),
 }
-_EXPORTS: dict[str, Callable[[Books, etree._Element, etree._Element], int]] = {
-    q("lStk:listStockRequest"): exports.list_stock,
-    q("lst:listOrderRequest"): exports.list_orders,
-    q("lst:listInvoiceRequest"): exports.list_invoices,
+#: List request → (reply element, exporter).
+_EXPORTS: dict[str, tuple[str, Callable[[Books, etree._Element, etree._Element], int]]] = {
+    q("lStk:listStockRequest"): ("lStk:listStock", exports.list_stock),
+    q("lst:listOrderRequest"): ("lst:listOrder", exports.list_orders),
+    q("lst:listInvoiceRequest"): ("lst:listInvoice", exports.list_invoices),
+    q("lst:listStoreRequest"): ("lst:listStore", exports.list_stores),
+    q("lst:listPaymentRequest"): ("lst:listPayment", exports.list_payments),
+    q("lst:listNumericalSeriesRequest"): ("lst:listNumericalSeries", exports.list_numerical_series),
 }
 
 
@@ -64,7 +69,14 @@ def process(
         agenda = item[0]
         item_reply = sub(reply, "rsp:responsePackItem", version="2.0", id=item.get("id", ""), state="ok")
         if agenda.tag in _EXPORTS:
-            records += _EXPORTS[str(agenda.tag)](state.books, agenda, item_reply)
+            reply_name, exporter = _EXPORTS[str(agenda.tag)]
+            denied = state.faults.list_errors.get(etree.QName(agenda).localname)
+            if denied is not None:
+                item_reply.set("state", "error")
+                item_reply.set("note", denied[1])
+                exports.refuse_list(state.books, item_reply, reply_name, *denied)
+            else:
+                records += exporter(state.books, agenda, item_reply)
         elif agenda.tag in _IMPORTS:
             documents += 1
             where = f"/dat:dataPack/dat:dataPackItem[{index}]/{_prefixed(agenda)}"

@@ -23,6 +23,8 @@ PACK_FAULT_NOTES: Final[dict[str, str]] = {
     "licence_busy": "Nelze zpracovat: všechny licence programu POHODA jsou právě obsazeny.",
     "cannot_open_database": "Nelze otevřít databázi účetní jednotky.",
 }
+#: POHODA's note when the user may not see an agenda (errno 101 of its processing details).
+NO_RIGHTS_NOTE: Final = "Uživatel nemá dostatečná práva."
 
 
 def _this_year() -> str:
@@ -41,6 +43,9 @@ class Faults:
     pack_error: PackFault | None = None
     #: Record key (order extId ``ids``, stock code) → (errno, note): that record fails once.
     record_errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: List request name (``listPaymentRequest``...) → (errno, note): refused until cleared, as when
+    #: the user has no right to see the agenda.
+    list_errors: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: The next N ``/xml`` requests that import documents are committed, then the connection dropped.
     drop_after_commit: int = 0
     #: The next N ``/xml`` requests are answered 503 without processing.

@@ -1,7 +1,12 @@
 """Per-connection limits shared by every client of one connection: a concurrency cap and a pacer.
 
 The pacer models the remote's leaky bucket: every request pours ``cost`` drops in, the bucket
-leaks ``leak_per_second``, and a request waits until its drops fit. The remote may know better
+leaks ``leak_per_second``, and a request waits until its drops fit. The remote counts a request
+when it arrives, a moment we never see: somewhere between sending it and reading its answer, after
+a delay that differs from one request to the next. So a request's drops count in full from the
+moment it is let out and leak only from its answer on (the latest it can have arrived): were they
+to leak from the send, a late request and an early one after it could land closer together than
+we paced them, and overflow a full bucket. The remote may know better
 (its drops are computed after the fact, from the response size): :meth:`ConnectionLimiter.observe_bucket`
 takes its view, and a ``Retry-After`` pauses every request of the connection, not just the one
 that was refused.
@@ -75,6 +80,9 @@ class LeakyBucket:
         self._clock = clock
         self._level = 0.0
         self._at = clock()
+        # Drops of requests on their way: the remote may not have them yet, or may have them since
+        # the moment they left; until their answer they count in full and do not leak.
+        self._in_flight = 0.0
 
     def _drain(self) -> None:
         now = self._clock()
@@ -83,19 +91,33 @@ class LeakyBucket:
 
     @property
     def level(self) -> float:
-        """Drops in the bucket now."""
+        """Drops in the bucket now, at most: those of requests still on their way included."""
         self._drain()
-        return self._level
+        return self._level + self._in_flight
 
     def wait_for(self, cost: float) -> float:
-        """Seconds until ``cost`` drops fit (a cost above the size is treated as a full bucket)."""
+        """Seconds until ``cost`` drops fit (a cost above the size is treated as a full bucket).
+
+        Drops on their way do not leak, so with some in flight this is the least wait: ask again.
+        """
         self._drain()
-        excess = self._level + min(cost, self.size) - self.size
+        excess = self._level + self._in_flight + min(cost, self.size) - self.size
         return max(0.0, excess / self.leak_per_second)
 
     def pour(self, cost: float) -> None:
+        """Drops the remote has now (they leak from this moment)."""
         self._drain()
         self._level += cost
+
+    def send(self, cost: float) -> None:
+        """A request of ``cost`` drops is let out: they count in full until :meth:`answered`."""
+        self._in_flight += cost
+
+    def answered(self, cost: float) -> None:
+        """The request of :meth:`send` is over (answered, or failed): it has arrived if it ever
+        will, so its drops join the bucket now and leak from here on."""
+        self._in_flight = max(0.0, self._in_flight - cost)
+        self.pour(cost)
 
     def observe(self, filling: float) -> None:
         """The remote's own count: it wins when higher, since ours only guesses the cost of a request."""
@@ -228,12 +250,24 @@ class ConnectionLimiter:
                 if self._shared is not None and self._key is not None and self.limits.max_concurrency:
                     async with self._shared.concurrency(self._key, self.limits.max_concurrency):
                         await self._wait_turn(cost, deadline)
-                        yield
+                        try:
+                            yield
+                        finally:
+                            self._answered(cost)
                 else:
                     await self._wait_turn(cost, deadline)
-                    yield
+                    try:
+                        yield
+                    finally:
+                        self._answered(cost)
         finally:
             self._users -= 1
+
+    def _answered(self, cost: float) -> None:
+        # The block is over: the request's answer is in (or it failed), so it has reached the remote
+        # if it ever will. Its drops leak from now on.
+        if self.bucket is not None:
+            self.bucket.answered(cost)
 
     async def _wait_turn(self, cost: float, deadline: Callable[[], float] | None) -> None:
         if self._shared is not None and self._key is not None:
@@ -251,7 +285,7 @@ class ConnectionLimiter:
                     raise WaitTooLong(wait)
                 await self._sleep(wait)
             if self.bucket is not None:
-                self.bucket.pour(cost)
+                self.bucket.send(cost)
 
     async def _wait_shared_turn(
         self, shared: SharedLimits, key: str, cost: float, deadline: Callable[[], float] | None
@@ -271,7 +305,7 @@ class ConnectionLimiter:
                     )
                     if wait <= _TOLERANCE:
                         if self.bucket is not None:
-                            self.bucket.pour(cost)
+                            self.bucket.send(cost)
                         return
                 if deadline is not None and now + wait > deadline():
                     raise WaitTooLong(wait)

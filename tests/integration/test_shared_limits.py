@@ -65,6 +65,22 @@ async def test_two_processes_share_one_leaky_bucket(backend: RedisSharedLimits) 
     assert elapsed >= 0.9, elapsed
 
 
+async def test_drops_of_a_request_in_flight_leak_only_from_its_answer(backend: RedisSharedLimits) -> None:
+    """The remote counts a request when it arrives, which may be as late as its answer: a slow
+    request's drop must still be in the shared bucket then, or the next ones come too close."""
+    limits = RateLimit(bucket_size=2, leak_per_second=10)
+    first, second, _ = _pair(limits, backend)
+    async with first.slot():
+        await asyncio.sleep(0.3)  # long enough to leak the drop three times over, had it leaked
+    started = time.perf_counter()
+    async with second.slot():
+        pass
+    async with second.slot():
+        pass
+    # The slow request's drop and one more fill the bucket of 2: the third waits about 0.1 s.
+    assert time.perf_counter() - started >= 0.08
+
+
 async def test_a_retry_after_seen_by_one_process_holds_back_the_other(backend: RedisSharedLimits) -> None:
     first, second, _ = _pair(RateLimit(), backend)
     first.pause(0.5)

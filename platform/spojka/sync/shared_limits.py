@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import secrets
 from collections.abc import AsyncIterator
 from typing import Final
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from spojka.queue import key as redis_key
+
+log = logging.getLogger(__name__)
 
 #: A slot held by a process that died is free again after this long.
 LEASE_SECONDS: Final = 15.0
@@ -81,6 +85,20 @@ return tostring(wait)
 """
 
 
+# KEYS[1] the bucket hash; ARGV: leak per second, drops to put back. Leaks first, like _RESERVE.
+_SETTLE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local leak, back = tonumber(ARGV[1]), tonumber(ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local level = tonumber(redis.call('HGET', KEYS[1], 'level') or '0')
+local at = tonumber(redis.call('HGET', KEYS[1], 'at') or tostring(now))
+level = math.max(0, level - math.max(0, now - at) * leak) + back
+redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
+return 1
+"""
+
+
 class RedisSharedLimits:
     """:class:`~spojka.connector.http.SharedLimits` on the platform's Redis."""
 
@@ -89,6 +107,7 @@ class RedisSharedLimits:
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
         self._reserve = redis.register_script(_RESERVE)
+        self._settle = redis.register_script(_SETTLE)
 
     @staticmethod
     def _slots_key(key: str) -> str:
@@ -141,3 +160,14 @@ class RedisSharedLimits:
             ],
         )
         return float(answer.decode() if isinstance(answer, bytes) else answer)
+
+    async def settle(
+        self, key: str, *, leak_per_second: float, cost: float, seconds_in_flight: float
+    ) -> None:
+        back = min(cost, max(0.0, seconds_in_flight) * leak_per_second)
+        if back <= 0:
+            return
+        try:
+            await self._settle(keys=[self._bucket_key(key)], args=[leak_per_second, back])
+        except RedisError as exc:  # a lost refinement: the next reservation still paces
+            log.debug("shared bucket %s not settled: %s", key, exc)

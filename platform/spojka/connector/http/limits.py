@@ -149,6 +149,14 @@ class SharedLimits(Protocol):
         first. Without ``size`` and ``leak_per_second`` only the pause counts."""
         ...
 
+    async def settle(
+        self, key: str, *, leak_per_second: float, cost: float, seconds_in_flight: float
+    ) -> None:
+        """A request reserved ``seconds_in_flight`` ago is answered: the drops the shared bucket
+        leaked for it meanwhile (at most ``cost``) go back in, so that they leak from its answer on,
+        as :meth:`LeakyBucket.answered` does in one process. Never raises: it only refines a guess."""
+        ...
+
 
 # One per event loop, like the limiters: the backend's Redis client belongs to its loop.
 _SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SharedLimits] = weakref.WeakKeyDictionary()
@@ -249,32 +257,41 @@ class ConnectionLimiter:
             async with self._semaphore if self._semaphore is not None else contextlib.nullcontext():
                 if self._shared is not None and self._key is not None and self.limits.max_concurrency:
                     async with self._shared.concurrency(self._key, self.limits.max_concurrency):
-                        await self._wait_turn(cost, deadline)
+                        sent = await self._wait_turn(cost, deadline)
                         try:
                             yield
                         finally:
-                            self._answered(cost)
+                            await self._answered(cost, sent)
                 else:
-                    await self._wait_turn(cost, deadline)
+                    sent = await self._wait_turn(cost, deadline)
                     try:
                         yield
                     finally:
-                        self._answered(cost)
+                        await self._answered(cost, sent)
         finally:
             self._users -= 1
 
-    def _answered(self, cost: float) -> None:
+    async def _answered(self, cost: float, sent: float) -> None:
         # The block is over: the request's answer is in (or it failed), so it has reached the remote
-        # if it ever will. Its drops leak from now on.
-        if self.bucket is not None:
-            self.bucket.answered(cost)
+        # if it ever will. Its drops leak from now on, here and in the shared bucket.
+        if self.bucket is None:
+            return
+        self.bucket.answered(cost)
+        if self._shared is not None and self._key is not None:
+            await self._shared.settle(
+                self._key,
+                leak_per_second=self.bucket.leak_per_second,
+                cost=cost,
+                seconds_in_flight=self._clock() - sent,
+            )
 
-    async def _wait_turn(self, cost: float, deadline: Callable[[], float] | None) -> None:
+    async def _wait_turn(self, cost: float, deadline: Callable[[], float] | None) -> float:
+        """Wait until the request may go; returns the moment it was let out (the limiter's clock)."""
         if self._shared is not None and self._key is not None:
             await self._wait_shared_turn(self._shared, self._key, cost, deadline)
-            return
+            return self._clock()
         if self.bucket is None and self._paused_until <= self._clock():
-            return
+            return self._clock()
         async with self._turn:
             while True:
                 now = self._clock()
@@ -286,6 +303,7 @@ class ConnectionLimiter:
                 await self._sleep(wait)
             if self.bucket is not None:
                 self.bucket.send(cost)
+        return self._clock()
 
     async def _wait_shared_turn(
         self, shared: SharedLimits, key: str, cost: float, deadline: Callable[[], float] | None

@@ -25,7 +25,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -185,16 +185,33 @@ async def emit(
 # -- delivering -------------------------------------------------------------------------------
 
 
+def _due_by(delivery: EventDelivery, due_by: datetime | None) -> bool:
+    if due_by is None:
+        return True
+    return delivery.next_attempt_at is not None and delivery.next_attempt_at <= due_by
+
+
 async def deliver(
-    db: Database, ring: KeyRing, delivery_id: uuid.UUID, tenant_id: uuid.UUID, *, client: httpx.AsyncClient
+    db: Database,
+    ring: KeyRing,
+    delivery_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    *,
+    client: httpx.AsyncClient,
+    due_by: datetime | None = None,
 ) -> float | None:
     """One attempt. Returns the seconds to wait before the next attempt, or None when done
-    (delivered, given up, or nothing to do)."""
+    (delivered, given up, or nothing to do).
+
+    ``due_by`` (from the sweep of lost deliveries) makes the attempt conditional: only a delivery
+    whose next attempt was due by then is sent. One the sweep saw overdue but that was attempted
+    since (and now waits for a later retry) is left to its own schedule.
+    """
     async with db.session(tenant_id=tenant_id) as session:
         delivery = await session.scalar(
             select(EventDelivery).where(EventDelivery.id == delivery_id, EventDelivery.tenant_id == tenant_id)
         )
-        if delivery is None or delivery.status != "pending":
+        if delivery is None or delivery.status != "pending" or not _due_by(delivery, due_by):
             return None
         if delivery.partner_id is not None:
             # A partner's endpoint has no tenant: row-level security shows it with the partner bound.

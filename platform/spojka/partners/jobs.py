@@ -5,6 +5,15 @@ retries back to it, and the hook that turns a finished run into ``run.failed`` /
 A retry is not an arq job deferred for hours (that would sit in the queue, and a burst worker would
 wait for it): a failed attempt puts the delivery in a Redis sorted set scored by its next attempt's
 time, and ``deliver_due_events`` (every minute) queues the ones that are due.
+
+Redis may lose that set and the queued jobs with it (a restart without persistence; the platform
+is built to survive it, as the scheduler rebuilds its schedule). The database is the outbox, so
+``sweep_lost_deliveries`` (every few minutes) re-queues deliveries still ``pending`` whose next
+attempt is overdue by ``SWEEP_MARGIN_SECONDS``: far more than the minute ``deliver_due_events``
+takes, so only a delivery that Redis no longer holds is that late. It queues them under the same
+job id as every other attempt, so an attempt still queued or running is never doubled, and
+skips those still waiting in the retry set (a backlog, not a loss). Each job it queues carries the
+cut-off it used, and an attempt made since (now waiting for a later retry) is not sent early.
 """
 
 from __future__ import annotations
@@ -12,15 +21,18 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from arq.connections import ArqRedis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from spojka.db import Database
+from spojka.db import Database, utcnow
+from spojka.db.roles import sees_every_tenant
 from spojka.links.models import Link
 from spojka.partners.events import DELIVER_EVENT_JOB, deliver, emit
+from spojka.partners.models import EventDelivery
 from spojka.queue import DEFAULT_QUEUE_NAME, key
 from spojka.runs.models import FlowHealth, Run
 from spojka.sync.runner import Engine
@@ -31,14 +43,27 @@ log = logging.getLogger(__name__)
 DUE_KEY = key("events", "due")
 #: At most this many retries are queued per minute (the rest wait for the next minute).
 DUE_BATCH = 500
+#: A pending delivery whose next attempt is overdue by this long has lost its job (or its place in
+#: ``DUE_KEY``) with Redis: the sweep queues it again.
+SWEEP_MARGIN_SECONDS = 600
+#: At most this many lost deliveries are queued per sweep, taken round-robin across tenants.
+SWEEP_BATCH = 500
 
 
-async def deliver_event(ctx: dict[str, Any], delivery: str, tenant: str) -> str:
-    """One delivery attempt; a failed one is put on the retry schedule for ``deliver_due_events``."""
+async def deliver_event(ctx: dict[str, Any], delivery: str, tenant: str, due_by: float | None = None) -> str:
+    """One delivery attempt; a failed one is put on the retry schedule for ``deliver_due_events``.
+
+    ``due_by`` (a Unix time, set by ``sweep_lost_deliveries``): attempt only if the delivery's next
+    attempt was due by then."""
     engine: Engine = ctx["engine"]
     async with httpx.AsyncClient() as client:
         delay = await deliver(
-            engine.db, engine.secrets.ring, uuid.UUID(delivery), uuid.UUID(tenant), client=client
+            engine.db,
+            engine.secrets.ring,
+            uuid.UUID(delivery),
+            uuid.UUID(tenant),
+            client=client,
+            due_by=None if due_by is None else datetime.fromtimestamp(due_by, UTC),
         )
     if delay is None:
         return "done"
@@ -66,15 +91,89 @@ async def deliver_due_events(ctx: dict[str, Any], *, now: float | None = None) -
     return queued
 
 
-async def _enqueue(pool: ArqRedis, delivery: str, tenant: str) -> bool:
+def delivery_job_id(delivery: str) -> str:
+    """One queued-or-running attempt per delivery, whoever queues it."""
+    return f"spojka:event:{delivery}"
+
+
+async def _enqueue(pool: ArqRedis, delivery: str, tenant: str, *args: Any) -> bool:
     job = await pool.enqueue_job(
         DELIVER_EVENT_JOB,
         delivery,
         tenant,
-        _job_id=f"spojka:event:{delivery}",
+        *args,
+        _job_id=delivery_job_id(delivery),
         _queue_name=DEFAULT_QUEUE_NAME,
     )
     return job is not None
+
+
+async def lost_deliveries(
+    admin_db: Database, cutoff: datetime, limit: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """``(delivery id, tenant id)`` of pending deliveries due before ``cutoff``, at most ``limit``,
+    fair across tenants: every tenant's oldest first, then every tenant's second, and so on.
+
+    A cross-tenant read, on the maintenance connection (which row-level security does not filter).
+    """
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=EventDelivery.tenant_id,
+            order_by=(EventDelivery.next_attempt_at, EventDelivery.id),
+        )
+        .label("rank")
+    )
+    overdue = (
+        select(EventDelivery.id, EventDelivery.tenant_id, EventDelivery.next_attempt_at, rank)
+        .where(
+            EventDelivery.status == "pending",
+            EventDelivery.next_attempt_at < cutoff,
+            EventDelivery.tenant_id.is_not(None),
+        )
+        .subquery()
+    )
+    query = (
+        select(overdue.c.id, overdue.c.tenant_id)
+        .where(overdue.c.rank <= limit)
+        .order_by(overdue.c.rank, overdue.c.next_attempt_at, overdue.c.id)
+        .limit(limit)
+    )
+    async with admin_db.session() as session:
+        rows = (await session.execute(query)).all()
+    return [(delivery_id, tenant_id) for delivery_id, tenant_id in rows if tenant_id is not None]
+
+
+async def sweep_lost_deliveries(
+    ctx: dict[str, Any], *, now: datetime | None = None, limit: int = SWEEP_BATCH
+) -> int:
+    """The cron job: queue again the pending deliveries Redis lost; returns how many were queued."""
+    admin_db: Database = ctx["admin_db"]
+    redis: ArqRedis = ctx["redis"]
+    if not await sees_every_tenant(admin_db):
+        log.error(
+            "cannot sweep lost event deliveries: SPOJKA_MIGRATION_DATABASE_URL must name the owner "
+            "role with BYPASSRLS (or a superuser); row-level security hides every delivery from this one"
+        )
+        return 0
+    cutoff = (now or utcnow()) - timedelta(seconds=SWEEP_MARGIN_SECONDS)
+    found = await lost_deliveries(admin_db, cutoff, limit)
+    if not found:
+        return 0
+    async with redis.pipeline(transaction=False) as pipe:
+        for delivery_id, tenant_id in found:
+            pipe.zscore(DUE_KEY, f"{delivery_id}:{tenant_id}")
+        waiting = await pipe.execute()
+    queued = 0
+    for (delivery_id, tenant_id), score in zip(found, waiting, strict=True):
+        if score is not None:
+            # Still on the retry schedule (a backlog): deliver_due_events queues it.
+            continue
+        if await _enqueue(redis, str(delivery_id), str(tenant_id), cutoff.timestamp()):
+            queued += 1
+    if queued:
+        log.warning("re-queued %d event deliveries that Redis had lost", queued)
+    return queued
 
 
 async def enqueue_deliveries(pool: ArqRedis, deliveries: list[tuple[uuid.UUID, uuid.UUID]]) -> None:

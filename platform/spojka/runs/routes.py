@@ -24,6 +24,7 @@ from spojka.runs import services, summary
 from spojka.runs.enqueue import enqueue_flow
 from spojka.runs.models import Run, RunEvent
 from spojka.runs.schemas import RunCounts, RunEventOut, RunOut
+from spojka.tenants.services import is_suspended
 
 FlowName = Literal["orders", "stock", "products", "fulfilment", "shipments"]
 
@@ -125,6 +126,10 @@ async def start_run(
     db: Database = request.app.state.db
     async with db.session(tenant_id=principal.tenant_id, user_id=principal.user_id) as session:
         link = await get_link(session, principal.tenant_id, link_id)
+        # 409 (already a documented answer) while the company is suspended: a partner's token may
+        # still act in a suspended client tenant, but nothing is transferred for it.
+        if await is_suspended(session, principal.tenant_id):
+            raise Conflict("The company is suspended: its flows do not run until it is reactivated.")
         if link.paused:
             raise Conflict("The link is paused. Resume it to run its flows.")
         run, created = await services.request_run(session, principal.tenant_id, link_id, data.flow, "manual")

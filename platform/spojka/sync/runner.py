@@ -2,6 +2,11 @@
 
 Runs are executed at least once (a worker may die mid-run and the job is re-delivered), so a run
 that is already finished is left alone, and a flow repeats safely from its bindings and cursor.
+
+A run of a suspended tenant (suspended after the run was queued) ends before either system is
+opened: failed, with :data:`~spojka.tenants.services.SUSPENDED_RUN_ERROR` for the dashboard. Its
+cursors are not touched, so after reactivation the next run reads on from where the last one
+stopped.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from spojka.sync.flows.orders import run_orders
 from spojka.sync.flows.products import run_products
 from spojka.sync.flows.stock import run_stock
 from spojka.sync.recorder import RunRecorder
+from spojka.tenants.services import SUSPENDED_RUN_ERROR, is_suspended
 from spojka.vault import SecretStore
 
 log = logging.getLogger(__name__)
@@ -59,16 +65,32 @@ class RunResult:
     status: str
     #: Flows to start next on the same link (e.g. ``stock`` after ``orders`` changed accounting).
     follow_ups: frozenset[str] = frozenset()
+    #: The tenant is suspended: the run was ended (failed) without touching either system. Not a
+    #: failure of the flow, so it is neither alerted nor counted in the flow's health.
+    suspended: bool = False
 
 
-async def _start(engine: Engine, tenant_id: uuid.UUID, run_id: uuid.UUID) -> tuple[Run, Link] | None:
+_GONE = RunResult(status="gone")
+_SUSPENDED = RunResult(status="failed", suspended=True)
+
+
+async def _start(engine: Engine, tenant_id: uuid.UUID, run_id: uuid.UUID) -> tuple[Run, Link] | RunResult:
+    """The run, marked running, and its link; or how it ended without running (nothing to run, or
+    the tenant is suspended: then it is recorded as failed here)."""
     async with engine.db.session(tenant_id=tenant_id) as session:
         run = await session.scalar(select(Run).where(Run.tenant_id == tenant_id, Run.id == run_id))
         if run is None or run.status in FINISHED:
-            return None
+            return _GONE
         link = await session.scalar(select(Link).where(Link.tenant_id == tenant_id, Link.id == run.link_id))
         if link is None:
-            return None
+            return _GONE
+        if await is_suspended(session, tenant_id):
+            now = utcnow()
+            run.status = "failed"
+            run.error = SUSPENDED_RUN_ERROR
+            run.started_at = run.started_at or now
+            run.finished_at = now
+            return _SUSPENDED
         run.status = "running"
         run.attempts += 1
         run.started_at = utcnow()
@@ -102,8 +124,8 @@ async def execute_run(
     """Run it to the end. A :class:`RetriableError` propagates (the worker retries the run);
     every other error ends the run as failed with a message for the merchant."""
     started = await _start(engine, tenant_id, run_id)
-    if started is None:
-        return RunResult(status="gone")
+    if isinstance(started, RunResult):
+        return started
     run, link = started
     if link.paused:
         await _finish(engine, tenant_id, run_id, "failed", "The link is paused; resume it to run its flows.")

@@ -4,6 +4,9 @@ drop repeats, and queue an ``orders`` run for every link that reads from that e-
 Intake does no remote call and no heavy work, so it answers in milliseconds; the worker reads the
 changed orders through the normal incremental path, which is also why a webhook and the poll that
 follows it write an order once.
+
+A delivery for a suspended tenant is answered like any other (202), with nothing recorded and
+nothing queued (``accepted`` and ``duplicates`` are both 0); see :func:`receive` for why.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from spojka.runs.services import request_run
 from spojka.sync.connections import open_connection
 from spojka.sync.models import WebhookDelivery
 from spojka.sync.runner import Engine
+from spojka.tenants.services import is_suspended
 
 
 class UnknownEndpointError(Exception):
@@ -65,8 +69,22 @@ async def _resolve(session: AsyncSession, connection_id: uuid.UUID, token: str) 
 async def receive(
     engine: Engine, connection_id: uuid.UUID, token: str, headers: Mapping[str, str], body: bytes
 ) -> Intake:
+    """Take one webhook delivery; the caller queues an ``orders`` job for each link in ``queued``.
+
+    A suspended tenant's delivery is taken and dropped: the answer is the route's usual 202 with
+    nothing accepted, nothing is recorded or queued, and the connection is not opened (its
+    credentials are not decrypted and the connector is not asked anything). Why 202 and not
+    404/410: Shoptet retries any answer but 2xx and, after repeated failures, may switch the
+    webhook off, and a 404 or 410 tells it the endpoint is gone for good. A suspension is meant
+    to be undone: on reactivation the webhooks must still be there, with nothing to re-register.
+    What was dropped meanwhile is not lost: no cursor moved, so the first ``orders`` poll after
+    reactivation (the scheduler queues it on its next tick) reads every order changed since.
+    """
     async with engine.db.session() as session:
         tenant_id = await _resolve(session, connection_id, token)
+        await bind_principal(session, tenant_id=tenant_id)
+        if await is_suspended(session, tenant_id):
+            return Intake(tenant_id, connection_id, accepted=0, duplicates=0, queued=())
     try:
         async with open_connection(
             engine.db, engine.registry, engine.secrets, tenant_id, connection_id

@@ -4,6 +4,10 @@ The job id is per link and flow (``spojka.runs.enqueue.flow_job_id``), and a loc
 token keeps a re-delivered job (arq runs jobs at least once) from running beside a live one. A
 tenant never runs more than ``max_runs_per_tenant`` flows at once, so one busy merchant cannot
 starve the others.
+
+A run of a tenant suspended since it was queued ends at once as failed ("The company is
+suspended; nothing was transferred."), without opening either system; it sends no alert or event,
+since the partner suspended the company on purpose.
 """
 
 from __future__ import annotations
@@ -132,6 +136,9 @@ async def run_flow(ctx: dict[str, Any], tenant: str, link: str, flow: str) -> st
                     engine, tenant_id, run_id, "queued", f"Will try again in {delay:.0f} s: {exc.message}"
                 )
                 raise Retry(defer=delay) from exc
+            if result.suspended:
+                # Ended without touching either system: no alert, no event, no follow-up.
+                continue
             done += 1
             await emit_run_outcome(ctx, tenant_id, link_id, flow, run_id)
             await notify(engine.db, ctx["mailer"], settings, tenant_id, link_id, flow, run_id)

@@ -10,6 +10,11 @@ enqueues side by side, and one pipeline that moves every due time on. The transa
 maintenance connection, which sees every tenant (the schedule is the platform's, not a tenant's);
 where that connection is bound by row-level security, it runs once per tenant on the tenant's own
 binding instead.
+
+A suspended tenant's flows are not queued. They stay on the schedule, looked at again on the next
+tick (``SUSPENDED_RECHECK_SECONDS``), so reactivating the tenant resumes them on the tick after it;
+their cursors were never touched, so nothing is lost in between. Whether a tenant is suspended is
+read in the same statement as its links, so the tick's cost does not grow with tenants.
 """
 
 from __future__ import annotations
@@ -44,11 +49,16 @@ from spojka.runs.schedule import (
     schedule_links,
 )
 from spojka.sync.runner import Engine
+from spojka.tenants.models import Tenant
+from spojka.tenants.services import SUSPENDED
 
 log = logging.getLogger(__name__)
 TICK_BUDGET = 2000
 #: A link not found (its transaction not committed yet) is looked at again after this long.
 RETRY_MISSING_SECONDS = 3600
+#: A suspended tenant's due flow is looked at again after this long (the next tick): reactivation
+#: takes effect within a minute.
+SUSPENDED_RECHECK_SECONDS = 60
 #: Ids per ``IN (...)`` list.
 _CHUNK = 500
 #: arq enqueues in flight at once (each holds a Redis connection for its WATCH/MULTI).
@@ -86,18 +96,22 @@ class TickPlan:
     drop: list[Due] = field(default_factory=list)
     #: Links not (yet) visible: looked at again later.
     later: list[Due] = field(default_factory=list)
+    #: Flows of suspended tenants: not run, looked at again on the next tick.
+    held: list[Due] = field(default_factory=list)
 
 
 async def plan_runs(session: AsyncSession, items: Sequence[Due], plan: TickPlan, now: float) -> None:
     """Sort ``items`` into ``plan`` and insert a queued run for each flow to run that has none
     waiting, in the caller's transaction: a few statements, however many items."""
-    links: dict[uuid.UUID, tuple[uuid.UUID, Any, bool]] = {}
+    links: dict[uuid.UUID, tuple[uuid.UUID, Any, bool, bool]] = {}
     for chunk in _chunks(list({i.link_id for i in items})):
         rows = await session.execute(
-            select(Link.id, Link.tenant_id, Link.flows, Link.paused).where(Link.id.in_(chunk))
+            select(Link.id, Link.tenant_id, Link.flows, Link.paused, Tenant.status)
+            .join(Tenant, Tenant.id == Link.tenant_id)
+            .where(Link.id.in_(chunk))
         )
-        for link_id, tenant_id, flows, paused in rows.all():
-            links[link_id] = (tenant_id, flows_from_document(flows), paused)
+        for link_id, tenant_id, flows, paused, status in rows.all():
+            links[link_id] = (tenant_id, flows_from_document(flows), paused, status == SUSPENDED)
     to_run: list[Due] = []
     for item in items:
         found = links.get(item.link_id)
@@ -105,10 +119,13 @@ async def plan_runs(session: AsyncSession, items: Sequence[Due], plan: TickPlan,
             # Not committed yet, or deleted (deleting unschedules it): look again later.
             plan.later.append(item)
             continue
-        tenant_id, flows, paused = found
+        tenant_id, flows, paused, suspended = found
         again = next_due(flows, item.flow, now)
         if tenant_id != item.tenant_id or paused or again is None:
             plan.drop.append(item)
+            continue
+        if suspended:
+            plan.held.append(item)
             continue
         plan.queue.append((item, again))
         to_run.append(item)
@@ -205,6 +222,8 @@ async def tick(
             pipe.zadd(SCHEDULE_KEY, {item.member: again}, xx=True)
         for item in plan.later:
             pipe.zadd(SCHEDULE_KEY, {item.member: now + RETRY_MISSING_SECONDS}, xx=True)
+        for item in plan.held:
+            pipe.zadd(SCHEDULE_KEY, {item.member: now + SUSPENDED_RECHECK_SECONDS}, xx=True)
         if plan.drop:
             pipe.zrem(SCHEDULE_KEY, *(item.member for item in plan.drop))
         await pipe.execute()

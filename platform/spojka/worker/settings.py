@@ -13,7 +13,7 @@ from spojka.connector.registry import Registry
 from spojka.db import Database
 from spojka.embedded_redis import arq_settings, resolve_redis_url
 from spojka.notifications.mailer import Mailer
-from spojka.partners.jobs import deliver_due_events, deliver_event
+from spojka.partners.jobs import deliver_due_events, deliver_event, sweep_lost_deliveries
 from spojka.queue import DEFAULT_QUEUE_NAME, deserialize_job, serialize_job, worker_health_key
 from spojka.settings import Settings
 from spojka.sync.runner import Engine
@@ -44,6 +44,8 @@ FLOW_JOB_MAX_TRIES = 1000
 #: own tries only cover a worker that died in the middle of one.
 EVENT_DELIVERY_MAX_TRIES = 3
 CRON_JOBS: list[CronJob] = []
+#: How often the sweep of lost event deliveries runs.
+SWEEP_EVERY_MINUTES = 5
 
 MAX_JOBS = 10
 JOB_TIMEOUT_S = 300
@@ -118,6 +120,15 @@ def worker_settings(
             cron(
                 deliver_due_events,
                 second={30},
+                unique=True,
+                timeout=min(55, settings.job_timeout_seconds),
+                keep_result=0,
+            ),
+            # Pending event deliveries whose job Redis lost (partners.jobs), every five minutes.
+            cron(
+                sweep_lost_deliveries,
+                minute=set(range(2, 60, SWEEP_EVERY_MINUTES)),
+                second={45},
                 unique=True,
                 timeout=min(55, settings.job_timeout_seconds),
                 keep_result=0,

@@ -18,7 +18,14 @@ import pytest
 
 from spojka.connector import AuthExpiredError, ConfigError, Connector, FatalError, RetriableError
 from spojka.connector import capabilities as cap
-from spojka.connector.capabilities import OrderOptions, OrderPage, OrderWrite, WriteResult
+from spojka.connector.capabilities import (
+    Option,
+    OrderOptions,
+    OrderPage,
+    OrderWrite,
+    RemoteOptions,
+    WriteResult,
+)
 from spojka.connector.model import Order, Product, StockLevel
 from spojka.connector.registry import Registry
 from spojka.connector.spec import CheckResult, ConnectorSpec
@@ -210,6 +217,61 @@ async def test_suite_catches_a_declared_capability_without_methods() -> None:
         await c.check_session_capabilities(connector, BooksHarness())
 
 
+class BrokenOptionsSession(MemoryShopSession):
+    """Lists whatever ``options`` says (set per test), then changes it when asked again."""
+
+    options: RemoteOptions = RemoteOptions()
+    unstable = False
+
+    async def read_options(self) -> RemoteOptions:
+        listed = type(self).options
+        if type(self).unstable:
+            type(self).options = RemoteOptions(payment_methods=(Option(value="later", label="Později"),))
+        return listed
+
+
+@pytest.mark.parametrize(
+    ("options", "unstable", "message"),
+    [
+        (
+            RemoteOptions(
+                order_statuses=(Option(value="new", label="Nová"), Option(value="new", label="Nová 2"))
+            ),
+            False,
+            "order_statuses lists the value 'new' twice",
+        ),
+        (
+            RemoteOptions(vat_rates=(Option(value="21", label=" "),)),
+            False,
+            "vat_rates has an option without a label",
+        ),
+        (
+            RemoteOptions(warehouses=(Option(value="", label="Sklad"),)),
+            False,
+            "warehouses has an option without a value",
+        ),
+        (RemoteOptions(), True, "different lists when asked again"),
+    ],
+)
+async def test_suite_catches_bad_options(options: RemoteOptions, unstable: bool, message: str) -> None:
+    session = type("Broken", (BrokenOptionsSession,), {"options": options, "unstable": unstable})
+    with pytest.raises(ContractError, match=message):
+        await c.check_read_options(_shop_connector(session), ShopHarness())
+
+
+async def test_suite_refuses_to_check_options_not_declared() -> None:
+    connector = MemoryShopConnector()
+    connector.spec = msgspec.structs.replace(
+        connector.spec, capabilities=tuple(x for x in connector.spec.capabilities if x != cap.OPTIONS_READ)
+    )
+    with pytest.raises(ContractError, match=r"does not declare options\.read"):
+        await c.check_read_options(connector, ShopHarness())
+    assert (
+        getattr(contract_suite(connector, ShopHarness, name="TestNoOptions"), "test_read_options", None)
+        is None
+    )
+
+
 def test_suite_catches_unknown_capabilities_and_bad_schemas() -> None:
     connector = MemoryShopConnector()
     connector.spec = msgspec.structs.replace(connector.spec, capabilities=(cap.ORDERS_WRITE,))
@@ -344,6 +406,41 @@ def _now() -> datetime:
 async def _read_orders(shop: MemoryShop, cursor: str | None = None, **settings: Any) -> list[OrderPage]:
     async with memory_shop.open(shop.context(**settings)) as session:
         return [page async for page in session.read_orders(cursor, until=_now())]
+
+
+async def test_shop_options_hold_every_value_its_orders_carry(shop: MemoryShop) -> None:
+    orders = shop.add_orders(Factory(seed=3).orders(30))
+    shop.add_order(
+        msgspec.structs.replace(orders[0], source_id="custom", status="on-hold", status_name="Pozastavená")
+    )
+    async with memory_shop.open(shop.context()) as session:
+        options = await session.read_options()
+    assert not c.options_problems(options)
+    statuses = {o.value: o.label for o in options.order_statuses}
+    assert {o.status for o in shop.orders.values()} <= set(statuses)
+    assert statuses["on-hold"] == "Pozastavená"
+    assert {"fulfilled", "cancelled"} <= set(statuses)  # what fulfil_order sets
+    assert {o.payment.code for o in orders if o.payment} <= {m.value for m in options.payment_methods}
+    assert {o.shipping.code for o in orders if o.shipping} <= {m.value for m in options.shipping_methods}
+    assert {o.value for o in options.vat_rates} == {"21", "12", "0"}
+    assert options.number_series == ()
+    assert options.warehouses == ()
+
+
+async def test_books_options_name_what_order_options_may_carry(books: MemoryBooks) -> None:
+    books.set_stock("HRN-001", 5, warehouse="SKLAD2")
+    async with memory_books.open(books.context()) as session:
+        options = await session.read_options()
+    assert not c.options_problems(options)
+    assert {o.value for o in options.vat_rates} == set(
+        Factory(seed=1).order_write().options.vat_rates.values()
+    )
+    assert [o.value for o in options.warehouses] == ["HLAVNI", "PRODEJNA", "SKLAD2"]
+    assert options.number_series[0].value == "OBJ"
+    books.fail_next("read_options", RetriableError("Accounting is busy."))
+    async with memory_books.open(books.context()) as session:
+        with pytest.raises(RetriableError, match="busy"):
+            await session.read_options()
 
 
 async def test_systems_are_looked_up_by_the_system_setting(shop: MemoryShop) -> None:

@@ -59,6 +59,7 @@ from spojka.connector import (
     RetriableError,
 )
 from spojka.connector.capabilities import (
+    OPTIONS_READ,
     FulfilmentPage,
     OrderPage,
     OrderWrite,
@@ -437,6 +438,8 @@ def _remote_spec(base: ConnectorSpec, key: str, title: str) -> ConnectorSpec:
         title=title,
         description=f"{base.description} Reached over HTTP through a test's memory façade.",
         settings_schema=settings_schema,
+        # The façade carries the engine's calls; the link editor's choices are not among them.
+        capabilities=tuple(c for c in base.capabilities if c != OPTIONS_READ),
     )
 
 

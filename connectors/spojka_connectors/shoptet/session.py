@@ -10,9 +10,9 @@ from urllib.parse import quote
 import msgspec
 
 from spojka.connector import ConnectionContext, FatalError
-from spojka.connector.capabilities import OrderPage, ProductPage, WebhookEvent, WriteResult
+from spojka.connector.capabilities import OrderPage, ProductPage, RemoteOptions, WebhookEvent, WriteResult
 from spojka.connector.model import Fulfilment, Order, StockLevel
-from spojka_connectors.shoptet import reads, stock, webhooks, wire
+from spojka_connectors.shoptet import options, reads, stock, webhooks, wire
 from spojka_connectors.shoptet.client import ShoptetClient
 from spojka_connectors.shoptet.fulfil import fulfil
 from spojka_connectors.shoptet.mapping import order_from_shoptet, product_from_shoptet
@@ -22,7 +22,7 @@ from spojka_connectors.shoptet.spec import ShoptetSettings
 
 class ShoptetSession:
     """``orders.read``, ``orders.webhook``, ``orders.fulfil``, ``products.read``, ``stock.write``,
-    ``prices.write`` over one :class:`ShoptetClient`."""
+    ``prices.write``, ``options.read`` over one :class:`ShoptetClient`."""
 
     def __init__(self, api: ShoptetClient, settings: ShoptetSettings, context: ConnectionContext) -> None:
         self.api = api
@@ -109,6 +109,11 @@ class ShoptetSession:
         """Purchase prices (``buyPrice``) on the default price list, 300 a request."""
         path = f"/api/pricelists/{await self._pricelist()}"
         return await stock.write_rows(self.api, path, levels, stock.price_row, "no purchase price given")
+
+    # -- options --------------------------------------------------------------------------------
+    async def read_options(self) -> RemoteOptions:
+        """Order statuses, payment and shipping methods and VAT rates, valued as orders carry them."""
+        return await options.read_options(self.api, self.settings)
 
     async def _pricelist(self) -> int:
         if self._default_pricelist is None:

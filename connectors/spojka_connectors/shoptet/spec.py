@@ -206,6 +206,7 @@ SPEC: Final = ConnectorSpec(
         cap.PRODUCTS_READ,
         cap.STOCK_WRITE,
         cap.PRICES_WRITE,
+        cap.OPTIONS_READ,
     ),
     settings_schema=SETTINGS_SCHEMA,
     credentials_schema=CREDENTIALS_SCHEMA,

@@ -166,8 +166,50 @@ class EshopSettings(Wire):
     default_pricelist: DefaultPricelist | None = None
 
 
+class TaxRate(Wire):
+    zone: str = ""
+    vat_rate: Decimal = Decimal(0)
+
+
+class TaxClass(Wire):
+    title: str = ""
+    rates: list[TaxRate] = msgspec.field(default_factory=list)
+    is_default: bool = False
+
+
 class Eshop(Wire):
     settings: EshopSettings | None = None
+    tax_classes: list[TaxClass] = msgspec.field(default_factory=list)
+
+
+class OrderStatus(Wire):
+    id: int
+    name: str
+    order: int = 0
+
+
+class OrderStatuses(Wire):
+    """``data`` of ``GET /api/orders/statuses``."""
+
+    statuses: list[OrderStatus]
+    default_status: int | None = None
+
+
+class Method(Wire):
+    """A payment or shipping method of ``GET /api/payment-methods`` or ``/api/shipping-methods``."""
+
+    guid: str
+    name: str
+    visible: bool = True
+    priority: int | None = None
+
+
+class PaymentMethods(Wire):
+    payment_methods: list[Method]
+
+
+class ShippingMethods(Wire):
+    shipping_methods: list[Method]
 
 
 class Webhook(Wire):

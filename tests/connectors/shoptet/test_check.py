@@ -106,6 +106,7 @@ def test_connector_object_is_what_the_registry_loads() -> None:
         "products.read",
         "stock.write",
         "prices.write",
+        "options.read",
     }
     assert secret_fields(SPEC) == ("apiToken", "oauthToken")
     assert SPEC.rate_limits.max_concurrency == 3

@@ -2,8 +2,10 @@
 
 A recording transport under the connector keeps each request and answer of a session that uses every
 endpoint the connector calls (the check, order reads with the list and the changes log, details,
-products, webhooks, stock and price writes with row errors, fulfilment); openapi-core then validates
-each answer against the operation and status it belongs to.
+products, webhooks, stock and price writes with row errors, fulfilment, the options: statuses,
+payment and shipping methods, the e-shop's VAT rates), plus the simulator's other documented answers
+of those endpoints (``/api/eshop`` with its ``include`` sections, the 403 of a sales channel filter);
+openapi-core then validates each answer against the operation and status it belongs to.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from spojka.connector import MemoryState
 from spojka.connector.model import Fulfilment, StockLevel
 from spojka_connectors.shoptet import ShoptetConnector
+from spojka_connectors.shoptet.simulator import SimShippingMethod
 from tests.conftest import REFERENCE_DIR
 from tests.connectors.shoptet.conftest import NO_LIMITS, Shop
 
@@ -148,6 +151,27 @@ async def _exercise(shop: Shop, connector: ShoptetConnector) -> None:
         await session.write_purchase_prices(levels)
         fulfilment = Fulfilment(target_id="x", tracking_number="DR1234567890E")
         await session.fulfil_order(order.source_id, fulfilment)
+        await session.read_options()
+
+
+async def _exercise_directly(shop: Shop, recording: Recording) -> None:
+    """The answers of those endpoints the connector does not ask for: ``include`` sections, filters."""
+    headers = {"Shoptet-Private-API-Token": shop.state.token, "Content-Type": "application/json"}
+    # A method only one order uses, and a wholesale one, appear in the lists and the include sections.
+    shop.state.add_order(shipping=("Balíkovna", Decimal(65)))
+    shop.state.shipping_methods.append(SimShippingMethod("PPL - velkoobchod", None, wholesale=True))
+    channel = {"salesChannelGuid": "0199bdfd-0979-71fb-85ce-e483c61d391b"}
+    async with httpx.AsyncClient(transport=recording, base_url=shop.url, headers=headers) as client:
+        for params in (
+            {"include": "orderStatuses,paymentMethods,shippingMethods"},
+            {"include": "orderStatuses"},
+        ):
+            answer = await client.get("/api/eshop", params=params)
+            assert set(params["include"].split(",")) <= set(answer.json()["data"]), answer.text
+        for path in ("/api/orders/statuses", "/api/payment-methods", "/api/shipping-methods"):
+            assert (await client.get(path)).status_code == 200
+        for path in ("/api/payment-methods", "/api/shipping-methods"):
+            assert (await client.get(path, params=channel)).status_code == 403
 
 
 def _error_envelope_problems(document: dict[str, Any], response: httpx.Response) -> list[str]:
@@ -167,6 +191,7 @@ async def test_every_answer_to_the_connector_validates(openapi: Any, shop: Shop)
     recording = Recording()
     connector = ShoptetConnector(rate_limits=NO_LIMITS, transport=recording)
     await _exercise(shop, connector)
+    await _exercise_directly(shop, recording)
     checked: dict[str, int] = {}
     problems: list[str] = []
     for request, body, response in recording.exchanges:
@@ -184,5 +209,7 @@ async def test_every_answer_to_the_connector_validates(openapi: Any, shop: Shop)
         checked[key] = checked.get(key, 0) + 1
     assert not problems, "\n".join(problems)
     statuses = {k.rsplit(" ", 1)[1] for k in checked}
-    assert {"200", "201", "400", "404"} <= statuses, checked
+    assert {"200", "201", "400", "403", "404"} <= statuses, checked
+    paths = {request.url.path for request, _, _ in recording.exchanges}
+    assert {"/api/orders/statuses", "/api/payment-methods", "/api/shipping-methods", "/api/eshop"} <= paths
     assert len(recording.exchanges) > 30, checked

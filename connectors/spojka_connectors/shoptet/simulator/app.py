@@ -19,6 +19,7 @@ from spojka_connectors.shoptet.simulator import (
     control,
     oauth,
     routes_eshop,
+    routes_methods,
     routes_orders,
     routes_pricelists,
     routes_products,
@@ -42,6 +43,7 @@ def build_app(state: State | None = None) -> SimulatorApp:
     handlers = [
         *routes_eshop.routes(shop),
         *routes_orders.routes(shop),
+        *routes_methods.routes(shop),
         *routes_products.routes(shop),
         *routes_stocks.routes(shop),
         *routes_pricelists.routes(shop),

@@ -1,4 +1,9 @@
-"""The e-shop's own information (``GET /api/eshop``), as the connection check reads it."""
+"""The e-shop's own information (``GET /api/eshop``), as the connection check reads it.
+
+The order statuses and the payment and shipping methods come only when asked for with ``include``
+(``orderStatuses``, ``paymentMethods``, ``shippingMethods``); other sections named there are not
+simulated and are left out.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,7 @@ from litestar.types import ControllerRouterHandler
 
 from spojka_connectors.shoptet.simulator.auth import authorize
 from spojka_connectors.shoptet.simulator.protocol import AnyRequest, envelope
-from spojka_connectors.shoptet.simulator.state import SimPricelist, State
-
-
-def _rate(vat_rate: str) -> dict[str, str]:
-    return {"zone": "Default Zone", "vatRate": vat_rate}
+from spojka_connectors.shoptet.simulator.state import SimPaymentMethod, SimPricelist, SimShippingMethod, State
 
 
 def eshop_info(state: State) -> dict[str, Any]:
@@ -93,8 +94,12 @@ def eshop_info(state: State) -> dict[str, Any]:
             }
         ],
         "taxClasses": [
-            {"title": "Základní sazba", "rates": [_rate("21.00")], "isDefault": True},
-            {"title": "Snížená sazba", "rates": [_rate("12.00")], "isDefault": False},
+            {
+                "title": tax.title,
+                "rates": [{"zone": zone, "vatRate": rate} for zone, rate in tax.rates],
+                "isDefault": tax.is_default,
+            }
+            for tax in state.tax_classes
         ],
         "activeModules": [{"title": "Sklady", "name": "stock"}],
         "urls": [
@@ -108,11 +113,46 @@ def eshop_info(state: State) -> dict[str, Any]:
     }
 
 
+def _methods(methods: list[SimPaymentMethod] | list[SimShippingMethod], default: str) -> dict[str, Any]:
+    def listed(wholesale: bool) -> dict[str, Any]:
+        chosen = [m for m in methods if m.wholesale == wholesale]
+        return {
+            "methods": [
+                {"guid": m.guid, "order": i, "name": m.name, "visible": m.visible}
+                for i, m in enumerate(chosen, start=1)
+            ],
+            default: next((m.guid for m in chosen if m.visible), None),
+        }
+
+    return {"retail": listed(False), "wholesale": listed(True), "wholesaleActive": False}
+
+
+def included(state: State, include: set[str]) -> dict[str, Any]:
+    """The ``include`` sections of ``GET /api/eshop`` the simulator keeps."""
+    sections: dict[str, Any] = {}
+    if "orderStatuses" in include:
+        sections["orderStatuses"] = {
+            "statuses": [
+                {"id": sid, "order": i, "name": name, "markAsPaid": paid}
+                for i, (sid, name, paid) in enumerate(state.statuses, start=1)
+            ],
+            "defaultStatus": state.default_status_id,
+        }
+    if "paymentMethods" in include:
+        sections["paymentMethods"] = _methods(list(state.payment_methods), "defaultPayment")
+    if "shippingMethods" in include:
+        sections["shippingMethods"] = _methods(list(state.shipping_methods), "defaultShipping")
+    return sections
+
+
 def routes(state: State) -> list[ControllerRouterHandler]:
     """The e-shop route over ``state``."""
 
     @get("/api/eshop", sync_to_thread=False)
     def get_eshop(request: AnyRequest) -> Response[bytes]:
-        return authorize(request, state, "eshop") or envelope(200, eshop_info(state))
+        if (refused := authorize(request, state, "eshop")) is not None:
+            return refused
+        include = set(filter(None, request.query_params.get("include", "").split(",")))
+        return envelope(200, {**eshop_info(state), **included(state, include)})
 
     return [get_eshop]

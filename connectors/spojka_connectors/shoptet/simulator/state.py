@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final, Literal
@@ -19,16 +19,105 @@ from typing import Any, Final, Literal
 from spojka_connectors.shoptet.dates import whole_second
 
 DEFAULT_TOKEN: Final = "123456-p-100-simulatedtoken0000000000000000"  # noqa: S105 (simulator only)
-ENDPOINT_GROUPS: Final = ("eshop", "orders", "products", "stocks", "pricelists", "webhooks")
+ENDPOINT_GROUPS: Final = (
+    "eshop",
+    "orders",
+    "products",
+    "stocks",
+    "pricelists",
+    "webhooks",
+    "payment-methods",
+    "shipping-methods",
+)
 CENT: Final = Decimal("0.01")
 
-#: Shoptet's system statuses (ids are the e-shop's own; system ones are negative).
+#: Order statuses (id, name, marks the order paid): Shoptet's system statuses have negative ids,
+#: the merchant's own positive ones.
 SYSTEM_STATUSES: Final = (
     (-1, "Nevyřízená", False),
     (-2, "Vyřizuje se", False),
     (-3, "Vyřízena", False),
     (-4, "Stornována", False),
-    (-5, "Zaplacena", True),
+    (1, "Zaplacena", True),
+    (2, "Odeslána", False),
+    (3, "Připravena k vyzvednutí", False),
+)
+
+
+def method_guid(name: str) -> str:
+    """The GUID of the simulated payment or shipping method named ``name`` (stable across runs)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+@dataclass(frozen=True, slots=True)
+class SimPaymentMethod:
+    """A payment method of the e-shop; ``payment_type`` is its operator (id, code, name)."""
+
+    name: str
+    payment_type: tuple[int, str, str]
+    description: str | None = None
+    visible: bool = True
+    wholesale: bool = False
+
+    @property
+    def guid(self) -> str:
+        return method_guid(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class SimShippingMethod:
+    """A shipping method of the e-shop; ``company`` is its carrier (id, code, name), if any."""
+
+    name: str
+    company: tuple[int, str, str] | None
+    tracking_url: str | None = None
+    description: str | None = None
+    visible: bool = True
+    wholesale: bool = False
+
+    @property
+    def guid(self) -> str:
+        return method_guid(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class SimTaxClass:
+    """A VAT rate of the e-shop (``taxClasses`` of ``GET /api/eshop``): its rate in each zone."""
+
+    title: str
+    rates: tuple[tuple[str, str], ...]  # (zone, rate as "21.00")
+    is_default: bool = False
+
+
+TAX_CLASSES: Final = (
+    SimTaxClass("Základní sazba", (("Default Zone", "21.00"),), is_default=True),
+    SimTaxClass("Snížená sazba", (("Default Zone", "12.00"),)),
+)
+
+PAYMENT_METHODS: Final = (
+    SimPaymentMethod("Bankovní převod", (2, "bank-transfer", "Bankovní převod"), "Platba předem na účet."),
+    SimPaymentMethod("Dobírka", (1, "cash-on-delivery", "Dobírka"), "Platíte při převzetí zásilky."),
+    SimPaymentMethod("Platba kartou online", (4, "comgate", "ComGate"), "Visa, Mastercard, Apple Pay."),
+    SimPaymentMethod("Hotově při osobním odběru", (3, "cash", "Hotově")),
+)
+SHIPPING_METHODS: Final = (
+    SimShippingMethod(
+        "PPL",
+        (5, "ppl", "PPL"),
+        "https://www.ppl.cz/vyhledat-zasilku?shipmentId=#PACKAGE_NUMBER#",
+        "Doručení na adresu do druhého dne.",
+    ),
+    SimShippingMethod(
+        "Zásilkovna - výdejní místo",
+        (21, "zasilkovna", "Zásilkovna"),
+        "https://tracking.packeta.com/cs/?id=#PACKAGE_NUMBER#",
+    ),
+    SimShippingMethod(
+        "Česká pošta - Balík Do ruky",
+        (1, "ceskaPosta", "Česká pošta"),
+        "https://www.postaonline.cz/trackandtrace/-/zasilka/cislo?parcelNumbers=#PACKAGE_NUMBER#",
+    ),
+    SimShippingMethod("Osobní odběr - Praha", None, None, "Roháčova 15, Praha 3."),
 )
 
 
@@ -209,6 +298,11 @@ class State:
     products: dict[str, SimProduct] = field(default_factory=dict)  # by guid
     orders: dict[str, SimOrder] = field(default_factory=dict)  # by code
     statuses: list[tuple[int, str, bool]] = field(default_factory=lambda: list(SYSTEM_STATUSES))
+    #: The methods ``GET /api/payment-methods`` and ``/api/shipping-methods`` list; an order placed
+    #: with a method not listed adds it (an order only ever has a method the e-shop offers).
+    tax_classes: list[SimTaxClass] = field(default_factory=lambda: list(TAX_CLASSES))
+    payment_methods: list[SimPaymentMethod] = field(default_factory=lambda: list(PAYMENT_METHODS))
+    shipping_methods: list[SimShippingMethod] = field(default_factory=lambda: list(SHIPPING_METHODS))
     default_status_id: int = -1
     webhooks: dict[int, SimWebhook] = field(default_factory=dict)
     signature_key: str | None = None
@@ -272,6 +366,11 @@ class State:
     def __setstate__(self, values: dict[str, Any]) -> None:
         for name, value in values.items():
             object.__setattr__(self, name, value)
+        # A shop saved before a field existed gets the field's default.
+        for f in fields(self):
+            if f.name not in values and f.name != "_lock":
+                default = f.default_factory() if f.default_factory is not MISSING else f.default
+                object.__setattr__(self, f.name, default)
         object.__setattr__(self, "_lock", threading.RLock())
 
     # -- time and ids --------------------------------------------------------------------------------
@@ -371,8 +470,8 @@ class State:
                 )
             )
             variant.claim += amount
-        shipping_method = (str(uuid.uuid5(uuid.NAMESPACE_URL, shipping[0])), shipping[0])
-        payment_method = (str(uuid.uuid5(uuid.NAMESPACE_URL, payment[0])), payment[0])
+        shipping_method = (self.shipping_method(shipping[0]).guid, shipping[0])
+        payment_method = (self.payment_method(payment[0]).guid, payment[0])
         items.append(SimItem(self.next_id(), "shipping", shipping[0], Decimal(1), shipping[1], Decimal(21)))
         items.append(SimItem(self.next_id(), "billing", payment[0], Decimal(1), payment[1], Decimal(21)))
         now = self.stamp()
@@ -442,6 +541,24 @@ class State:
             order.deleted = True
             order.change_time = max(order.change_time, self.stamp())
             self.outbox.append(("order:delete", code))
+
+    def payment_method(self, name: str) -> SimPaymentMethod:
+        """The payment method named ``name``; the merchant adds it first when there is none."""
+        with self._lock:
+            found = next((m for m in self.payment_methods if m.name == name), None)
+            if found is None:
+                found = SimPaymentMethod(name, (2, "bank-transfer", "Bankovní převod"))
+                self.payment_methods.append(found)
+            return found
+
+    def shipping_method(self, name: str) -> SimShippingMethod:
+        """The shipping method named ``name``; the merchant adds it first when there is none."""
+        with self._lock:
+            found = next((m for m in self.shipping_methods if m.name == name), None)
+            if found is None:
+                found = SimShippingMethod(name, None)
+                self.shipping_methods.append(found)
+            return found
 
     def status_name(self, status_id: int) -> str | None:
         for sid, name, _ in self.statuses:

@@ -29,6 +29,10 @@ test                                      what it holds the connector to
 ``test_*`` for the other capabilities     delete, invoices, products, stock and price writes,
                                           fulfilment, webhooks: one result per record, no
                                           failure spreading to neighbours, repeats harmless
+``test_read_options``                     ``read_options()`` gives a ``RemoteOptions`` whose
+                                          options have a value and a label, values unique per
+                                          list; it survives a JSON round trip; asked again, the
+                                          same lists
 ========================================  ======================================================
 
 Only the tests of the capabilities the connector declares are generated: a connector without
@@ -108,9 +112,11 @@ from spojka.connector.capabilities import (
     ACCOUNTING_CAPABILITIES,
     ESHOP_CAPABILITIES,
     FulfilmentPage,
+    Option,
     OrderPage,
     OrderWrite,
     ProductPage,
+    RemoteOptions,
     StockPage,
     WebhookEvent,
     WriteResult,
@@ -866,6 +872,51 @@ async def check_register_webhooks(connector: Connector, harness: Harness) -> Non
         await session.register_webhooks(WEBHOOK_URL)
 
 
+# -- options ---------------------------------------------------------------------------------------
+OPTION_LISTS = tuple(msgspec.structs.fields(RemoteOptions))
+
+
+def options_problems(options: object) -> list[str]:
+    """How ``options`` falls short of a usable :class:`RemoteOptions` (empty when it does not)."""
+    if not isinstance(options, RemoteOptions):
+        return [f"read_options() gave a {type(options).__name__}, not a RemoteOptions"]
+    problems: list[str] = []
+    for field in OPTION_LISTS:
+        listed = getattr(options, field.name)
+        if not isinstance(listed, tuple):
+            problems.append(f"{field.name} is a {type(listed).__name__}, not a tuple")
+            continue
+        values: set[str] = set()
+        for option in listed:
+            if not isinstance(option, Option):
+                problems.append(f"{field.name} holds a {type(option).__name__}, not an Option")
+                continue
+            if not isinstance(option.value, str) or not option.value.strip():
+                problems.append(f"{field.name} has an option without a value: {option!r}")
+            if not isinstance(option.label, str) or not option.label.strip():
+                problems.append(f"{field.name} has an option without a label: {option!r}")
+            if option.value in values:
+                problems.append(f"{field.name} lists the value {option.value!r} twice")
+            values.add(option.value)
+    return problems
+
+
+async def check_read_options(connector: Connector, harness: Harness) -> None:
+    """The remote's choices: values and labels, unique values per list, stable, JSON-safe."""
+    _require(connector, cap.OPTIONS_READ)
+    async with opened(connector, harness) as session:
+        first = await session.read_options()
+        problems = options_problems(first)
+        _expect(not problems, "; ".join(problems))
+        try:
+            back = msgspec.json.decode(msgspec.json.encode(first), type=RemoteOptions)
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError) as exc:
+            raise ContractError(f"the options do not survive a JSON round trip: {exc}") from None
+        _expect(back == first, "the options changed in a JSON round trip")
+        again = await session.read_options()
+    _expect(again == first, "read_options() gave different lists when asked again")
+
+
 # -- the pytest classes ----------------------------------------------------------------------------
 STREAM_NAMES = tuple(STREAMS)
 _TestMethod = Callable[..., Any]
@@ -1034,6 +1085,11 @@ class ConnectorContract:
     @_needs(cap.ORDERS_WEBHOOK)
     async def test_register_webhooks(self, connector: Connector, harness: Harness) -> None:
         await check_register_webhooks(connector, harness)
+
+    @pytest.mark.asyncio
+    @_needs(cap.OPTIONS_READ)
+    async def test_read_options(self, connector: Connector, harness: Harness) -> None:
+        await check_read_options(connector, harness)
 
 
 def contract_suite(

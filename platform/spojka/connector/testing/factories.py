@@ -168,6 +168,11 @@ _PAYMENT = (
     ("dobirka", "Dobírka", Decimal(39)),
 )
 _STATUSES = (("new", "Nová"), ("new", "Nová"), ("processing", "Vyřizuje se"), ("shipped", "Odeslaná"))
+#: The choices the orders above may carry, for a fake's ``options.read``: (code, name, price) of the
+#: methods and (status, name) of the statuses (``_STATUSES`` repeats "new" to make it likelier).
+SHIPPING_METHODS = _SHIPPING
+PAYMENT_METHODS = _PAYMENT
+ORDER_STATUSES = tuple(dict.fromkeys(_STATUSES))
 _WAREHOUSE_VAT = Decimal(21)
 
 

@@ -54,10 +54,12 @@ import msgspec
 from spojka.connector import capabilities as cap
 from spojka.connector.capabilities import (
     FulfilmentPage,
+    Option,
     OrderOptions,
     OrderPage,
     OrderWrite,
     ProductPage,
+    RemoteOptions,
     StockPage,
     WebhookEvent,
     WriteResult,
@@ -66,6 +68,7 @@ from spojka.connector.context import ConnectionContext, MemoryState
 from spojka.connector.errors import AuthExpiredError, ConfigError, ConnectorError, FatalError, RetriableError
 from spojka.connector.model import ZERO, Fulfilment, Order, Product, StockLevel
 from spojka.connector.spec import CheckResult, ConnectorSpec
+from spojka.connector.testing import factories
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -343,6 +346,7 @@ class MemoryShop(MemorySystem):
             "write_purchase_prices",
             "read_products",
             "fulfil_order",
+            "read_options",
         }
     )
     WRITES = frozenset({"register_webhooks", "write_stock", "write_purchase_prices", "fulfil_order"})
@@ -376,6 +380,8 @@ class MemoryShop(MemorySystem):
         self.fulfilled: dict[str, Fulfilment] = {}
         #: URLs the platform registered for webhooks.
         self.webhook_urls: list[str] = []
+        #: What ``read_options`` lists besides the values of the stored orders (which it adds).
+        self.choices: RemoteOptions = SHOP_CHOICES
 
     @property
     def orders(self) -> Mapping[str, Order]:
@@ -447,6 +453,71 @@ class MemoryShop(MemorySystem):
         ).encode()
         return {"Content-Type": "application/json", SIGNATURE_HEADER: self.sign(body)}, body
 
+    def options(self) -> RemoteOptions:
+        """:attr:`choices` plus every status, method and VAT rate the stored orders carry, so an
+        order's values are always among the options."""
+        statuses = [(o.value, o.label) for o in self.choices.order_statuses]
+        payments = [(o.value, o.label) for o in self.choices.payment_methods]
+        shippings = [(o.value, o.label) for o in self.choices.shipping_methods]
+        rates = [(o.value, o.label) for o in self.choices.vat_rates]
+        for order in self.orders.values():
+            statuses.append((order.status, order.status_name or order.status))
+            if order.payment is not None:
+                payments.append((order.payment.code, order.payment.name or order.payment.code))
+            if order.shipping is not None:
+                shippings.append((order.shipping.code, order.shipping.name or order.shipping.code))
+            rates.extend((vat_key(line.vat_rate), f"{vat_key(line.vat_rate)} %") for line in order.lines)
+        return msgspec.structs.replace(
+            self.choices,
+            order_statuses=_distinct(statuses),
+            payment_methods=_distinct(payments),
+            shipping_methods=_distinct(shippings),
+            vat_rates=_distinct(rates),
+        )
+
+
+def vat_key(rate: Decimal) -> str:
+    """A VAT percentage as a link's VAT map keys it: ``Decimal("21.00")`` → ``"21"``."""
+    text = format(rate.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _options(pairs: Iterable[tuple[str, str]]) -> tuple[Option, ...]:
+    return tuple(Option(value=value, label=label) for value, label in pairs)
+
+
+def _distinct(pairs: Iterable[tuple[str, str]]) -> tuple[Option, ...]:
+    """One option per non-empty value, the first label seen winning, in first-seen order."""
+    seen: dict[str, str] = {}
+    for value, label in pairs:
+        if value and value not in seen:
+            seen[value] = label or value
+    return _options(seen.items())
+
+
+#: The memory shop's choices: those of the orders :class:`~.factories.Factory` makes, and the
+#: statuses ``fulfil_order`` sets.
+SHOP_CHOICES = RemoteOptions(
+    order_statuses=_distinct(
+        [*factories.ORDER_STATUSES, ("fulfilled", "Vyřízena"), ("cancelled", "Stornována")]
+    ),
+    payment_methods=_options((code, name) for code, name, _ in factories.PAYMENT_METHODS),
+    shipping_methods=_options((code, name) for code, name, _ in factories.SHIPPING_METHODS),
+    vat_rates=_options((vat_key(rate), f"{vat_key(rate)} %") for rate in factories.VAT_RATES),
+)
+
+#: The memory books' choices: what its orders' options may name (the factory's default VAT codes).
+BOOKS_CHOICES = RemoteOptions(
+    order_statuses=_options([("received", "Přijatá"), ("approved", "Schválená"), ("done", "Vyřízená")]),
+    payment_methods=_options(
+        [("prevodem", "Převodem"), ("dobirka", "Dobírka"), ("kartou", "Platební kartou")]
+    ),
+    shipping_methods=_options([("PPL", "PPL"), ("ZASILKOVNA", "Zásilkovna"), ("POSTA", "Česká pošta")]),
+    vat_rates=_options([("high", "Základní sazba"), ("low", "Snížená sazba"), ("none", "Bez DPH")]),
+    number_series=_options([("OBJ", "Přijaté objednávky"), ("ESHOP", "Objednávky z e-shopu")]),
+    warehouses=_options([("HLAVNI", "Hlavní sklad"), ("PRODEJNA", "Prodejna")]),
+)
+
 
 @dataclass(slots=True)
 class StoredOrder:
@@ -498,6 +569,7 @@ class MemoryBooks(MemorySystem):
             "read_stock",
             "upsert_products",
             "read_fulfilments",
+            "read_options",
         }
     )
     WRITES = frozenset({"create_orders", "delete_order", "create_invoice", "upsert_products"})
@@ -522,6 +594,8 @@ class MemoryBooks(MemorySystem):
         self._fulfilments: ChangeLog[str, Fulfilment] = ChangeLog()
         self._next_order = 1
         self._next_invoice = 1
+        #: What ``read_options`` lists (the values ``OrderOptions`` may carry here).
+        self.choices: RemoteOptions = BOOKS_CHOICES
 
     @property
     def stock(self) -> Mapping[tuple[str, str], StockLevel]:
@@ -866,6 +940,12 @@ class MemoryShopSession(_Session[MemoryShop]):
 
         return _results_for([source_id], self._call("fulfil_order"), one)[0]
 
+    async def read_options(self) -> RemoteOptions:
+        call = self._call("read_options")
+        options = self.system.options()
+        call.finish()
+        return options
+
 
 def _unknown_code(code: str) -> WriteResult:
     return WriteResult(
@@ -1036,6 +1116,15 @@ class MemoryBooksSession(_Session[MemoryBooks]):
         async for fulfilments, next_cursor in pages:
             yield FulfilmentPage(fulfilments=tuple(fulfilments), cursor=next_cursor)
 
+    async def read_options(self) -> RemoteOptions:
+        call = self._call("read_options")
+        books = self.system
+        warehouses = [(o.value, o.label) for o in books.choices.warehouses]
+        warehouses += [(w, w) for _, w in books.stock]
+        options = msgspec.structs.replace(books.choices, warehouses=_distinct(warehouses))
+        call.finish()
+        return options
+
 
 # -- connectors -----------------------------------------------------------------------------------
 _CREDENTIALS_SCHEMA: dict[str, Any] = {
@@ -1080,6 +1169,7 @@ SHOP_SPEC = ConnectorSpec(
         cap.PRODUCTS_READ,
         cap.STOCK_WRITE,
         cap.PRICES_WRITE,
+        cap.OPTIONS_READ,
     ),
     settings_schema={
         "type": "object",
@@ -1108,6 +1198,7 @@ BOOKS_SPEC = ConnectorSpec(
         cap.PRODUCTS_WRITE,
         cap.STOCK_READ,
         cap.FULFILMENT_READ,
+        cap.OPTIONS_READ,
     ),
     settings_schema={
         "type": "object",

@@ -36,6 +36,11 @@ async function fillConnection(page: Page, sim: Simulator): Promise<void> {
   }
 }
 
+/** The link editor has asked both systems for their choices (lists, or a notice why they are typed). */
+async function choicesRead(page: Page, loading: RegExp): Promise<void> {
+  await expect(page.getByText(loading)).toHaveCount(0, { timeout: 40_000 });
+}
+
 test.describe.configure({ mode: "serial" });
 
 test("a Czech merchant signs up, links Shoptet to POHODA, runs orders and sees stock come back", async ({
@@ -94,6 +99,9 @@ test("a Czech merchant signs up, links Shoptet to POHODA, runs orders and sees s
 
   // Step 3: flows; step 4: summary, then start.
   await expect(page.getByRole("heading", { name: "Co synchronizovat" })).toBeVisible();
+  // The choices are read live from both systems; where a system cannot list them, they are typed.
+  await choicesRead(page, /^Načítám z /);
+  await page.locator("details.mappings > summary").click();
   await shot(page, "04-wizard-flows");
   await accessible(page);
   await page.getByRole("button", { name: "Pokračovat" }).click();
@@ -157,9 +165,25 @@ test("a Czech merchant signs up, links Shoptet to POHODA, runs orders and sees s
   // The link's settings after the wizard: orders every 30 minutes instead of 15.
   await page.getByRole("link", { name: /^Settings: / }).click();
   await expect(page.getByRole("heading", { name: /Link settings/ })).toBeVisible();
+  await choicesRead(page, /^Reading the /);
+  await page.locator("details.mappings > summary").click();
+  await shot(page, "10b-link-settings");
+  await accessible(page);
+  // POHODA's number series, when it lists them (else the code is typed): the choice is kept.
+  const series = page.getByRole("combobox", { name: "Number series" });
+  const chosenSeries = (await series.count())
+    ? await series.locator("option").nth(1).getAttribute("value")
+    : null;
+  if (chosenSeries) await series.selectOption(chosenSeries);
   await page.locator('[name="orders.everyMinutes"]').fill("30");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByText("Saved.")).toBeVisible();
+  if (chosenSeries) {
+    await page.reload();
+    await expect(page.getByRole("heading", { name: /Link settings/ })).toBeVisible();
+    await choicesRead(page, /^Reading the /);
+    await expect(page.getByRole("combobox", { name: "Number series" })).toHaveValue(chosenSeries);
+  }
   await page.getByRole("link", { name: "Dashboard", exact: true }).click();
 
   // The other pages.

@@ -6,6 +6,7 @@ export const keys = {
   connectors: ["connectors"] as const,
   connections: ["connections"] as const,
   connection: (id: string) => ["connections", id] as const,
+  connectionOptions: (id: string) => ["connections", id, "options"] as const,
   links: ["links"] as const,
   link: (id: string) => ["links", id] as const,
   runs: (linkId: string, flow?: string | null, offset = 0, limit = 50) =>
@@ -54,5 +55,26 @@ export function useLinks() {
   return useQuery({
     queryKey: keys.links,
     queryFn: () => unwrap(api.GET("/api/v1/links", { params: { query: { limit: 200 } } })),
+  });
+}
+
+/**
+ * A connection's choices (statuses, payment methods, VAT rates, number series, warehouses), read live
+ * from the connected system: cached per connection, not refetched on focus, not retried (a 503 can
+ * take the remote's whole timeout; the editor offers a retry button instead).
+ */
+export function useConnectionOptions(connectionId: string | undefined) {
+  return useQuery({
+    queryKey: keys.connectionOptions(connectionId ?? ""),
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/v1/connections/{connection_id}/options", {
+          params: { path: { connection_id: connectionId ?? "" } },
+        }),
+      ),
+    enabled: Boolean(connectionId),
+    staleTime: 10 * 60_000,
+    refetchOnWindowFocus: false,
+    retry: false,
   });
 }

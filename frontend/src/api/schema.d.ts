@@ -539,9 +539,6 @@ export interface paths {
         /**
          * StartRun
          * @description Run a flow now. Answers at once; the run's progress is at ``GET /api/v1/runs/{id}``.
-         *
-         *     Refused with 409 while the link is paused, or while the company is suspended (a partner's
-         *     token may still act in a suspended client tenant, but nothing is transferred for it).
          */
         post: operations["startRun"];
         delete?: never;

@@ -1,6 +1,10 @@
 import { useFormContext } from "react-hook-form";
 import { useTranslation } from "react-i18next";
 import type { Flows } from "../api/client";
+import { ChoicesNotice, choices, useChoiceSide } from "./ConnectionChoices";
+import { list, map, toList, toMap } from "./linkText";
+import { MappingEditor } from "./MappingEditor";
+import { OptionChecklist, OptionSelect } from "./OptionChecklist";
 import { Field } from "./ui";
 
 /** What the link form edits: the flows' settings as strings and booleans. */
@@ -34,24 +38,6 @@ export interface LinkValues {
   fulfilment: { enabled: boolean; everyMinutes: string; trackingField: string; fulfilledStatus: string };
 }
 
-const list = (v: string[] | undefined) => (v ?? []).join(", ");
-const map = (v: Record<string, string> | undefined) =>
-  Object.entries(v ?? {})
-    .map(([k, x]) => `${k} = ${x}`)
-    .join("\n");
-const toList = (s: string) =>
-  s
-    .split(",")
-    .map((x) => x.trim())
-    .filter(Boolean);
-const toMap = (s: string) =>
-  Object.fromEntries(
-    s
-      .split("\n")
-      .map((line) => line.split("="))
-      .filter((parts) => parts.length >= 2 && parts[0]?.trim())
-      .map(([k, ...v]) => [k?.trim() ?? "", v.join("=").trim()]),
-  );
 const orNull = (s: string) => (s.trim() ? s.trim() : null);
 const int = (s: string, fallback: number) => (s.trim() && !Number.isNaN(Number(s)) ? Number(s) : fallback);
 
@@ -158,24 +144,16 @@ function Text({
   label,
   hint,
   type = "text",
-  rows,
 }: {
   name: string;
   label: string;
   hint?: string;
   type?: string;
-  rows?: number;
 }) {
   const { register } = useFormContext();
   return (
     <Field label={label} hint={hint}>
-      {(p) =>
-        rows ? (
-          <textarea rows={rows} {...p} {...register(name)} />
-        ) : (
-          <input type={type} {...p} {...register(name)} />
-        )
-      }
+      {(p) => <input type={type} {...p} {...register(name)} />}
     </Field>
   );
 }
@@ -197,8 +175,18 @@ function Choice({ name, label, options }: { name: string; label: string; options
   );
 }
 
-/** The flows of a link: on/off, schedules, mappings and options. Used by the wizard and link editing. */
-export function LinkFlowsFields() {
+/**
+ * The flows of a link: on/off, schedules, mappings and options. Used by the wizard and link editing.
+ * With the link's two connections, the mappings and codes are chosen from what each system lists
+ * (read live); a side that cannot list them, or does not answer, is typed as before.
+ */
+export function LinkFlowsFields({
+  eshopConnectionId,
+  accountingConnectionId,
+}: {
+  eshopConnectionId?: string | undefined;
+  accountingConnectionId?: string | undefined;
+} = {}) {
   const { t } = useTranslation();
   const { watch } = useFormContext<LinkValues>();
   const enabled = {
@@ -207,10 +195,15 @@ export function LinkFlowsFields() {
     products: watch("products.enabled"),
     fulfilment: watch("fulfilment.enabled"),
   };
+  const invoice = watch("orders.invoice");
+  const shop = useChoiceSide("eshop", eshopConnectionId);
+  const books = useChoiceSide("accounting", accountingConnectionId);
   const opts = (key: string) => t(key, { returnObjects: true }) as unknown as Record<string, string>;
   return (
     <>
       <Text name="name" label={t("wizard.linkName")} />
+      <ChoicesNotice side={shop} />
+      <ChoicesNotice side={books} />
       <fieldset className="flow">
         <legend>{t("flows.orders")}</legend>
         <p className="hint">{t("flows.ordersHelp")}</p>
@@ -225,38 +218,64 @@ export function LinkFlowsFields() {
             />
             <Check name="orders.webhooks" label={t("wizard.webhooks")} />
             <Check name="orders.reserveStock" label={t("wizard.reserveStock")} />
-            <Text name="orders.numberSeries" label={t("wizard.numberSeries")} />
-            <Text name="orders.warehouse" label={t("wizard.warehouse")} />
-            <Text name="orders.statuses" label={t("wizard.statuses")} hint={t("wizard.listHint")} />
+            <OptionSelect<LinkValues>
+              name="orders.numberSeries"
+              label={t("wizard.numberSeries")}
+              options={choices(books, "numberSeries")}
+            />
+            <OptionSelect<LinkValues>
+              name="orders.warehouse"
+              label={t("wizard.warehouse")}
+              options={choices(books, "warehouses")}
+            />
             <Choice
               name="orders.onChange"
               label={t("wizard.onChange")}
               options={opts("wizard.onChangeOptions")}
             />
-            <details className="span2">
+            <OptionChecklist<LinkValues>
+              name="orders.statuses"
+              label={t("wizard.statuses")}
+              options={choices(shop, "orderStatuses")}
+              noneMeans={t("choices.statusesNone")}
+            />
+            {invoice === "on_statuses" ? (
+              <OptionChecklist<LinkValues>
+                name="orders.invoiceStatuses"
+                label={t("wizard.invoiceStatuses")}
+                options={choices(shop, "orderStatuses")}
+                noneMeans={t("choices.invoiceStatusesNone")}
+              />
+            ) : null}
+            <details className="span2 mappings">
               <summary>
                 {t("wizard.statusMap")}, {t("wizard.paymentMap")}, {t("wizard.shippingMap")},{" "}
                 {t("wizard.vatMap")}
               </summary>
-              <Text
+              <MappingEditor<LinkValues>
                 name="orders.statusMap"
                 label={t("wizard.statusMap")}
-                hint={t("wizard.mapHint")}
-                rows={3}
+                keys={choices(shop, "orderStatuses")}
+                values={choices(books, "orderStatuses")}
               />
-              <Text
+              <MappingEditor<LinkValues>
                 name="orders.paymentMap"
                 label={t("wizard.paymentMap")}
-                hint={t("wizard.mapHint")}
-                rows={3}
+                keys={choices(shop, "paymentMethods")}
+                values={choices(books, "paymentMethods")}
               />
-              <Text
+              <MappingEditor<LinkValues>
                 name="orders.shippingMap"
                 label={t("wizard.shippingMap")}
-                hint={t("wizard.mapHint")}
-                rows={3}
+                keys={choices(shop, "shippingMethods")}
+                values={choices(books, "shippingMethods")}
               />
-              <Text name="orders.vatMap" label={t("wizard.vatMap")} hint={t("wizard.mapHint")} rows={3} />
+              <MappingEditor<LinkValues>
+                name="orders.vatMap"
+                label={t("wizard.vatMap")}
+                keys={choices(shop, "vatRates")}
+                values={choices(books, "vatRates")}
+              />
             </details>
           </div>
         ) : null}
@@ -271,7 +290,12 @@ export function LinkFlowsFields() {
             <Choice name="stock.rule" label={t("wizard.rule")} options={opts("wizard.ruleOptions")} />
             <Check name="stock.afterOrders" label={t("wizard.afterOrders")} />
             <Check name="stock.purchasePrices" label={t("wizard.purchasePrices")} />
-            <Text name="stock.warehouses" label={t("wizard.warehouse")} hint={t("wizard.listHint")} />
+            <OptionChecklist<LinkValues>
+              name="stock.warehouses"
+              label={t("wizard.stockWarehouses")}
+              options={choices(books, "warehouses")}
+              noneMeans={t("choices.warehousesNone")}
+            />
           </div>
         ) : null}
       </fieldset>
@@ -294,7 +318,11 @@ export function LinkFlowsFields() {
           <div className="grid2">
             <Text name="fulfilment.everyMinutes" type="number" label={t("wizard.everyMinutes")} />
             <Text name="fulfilment.trackingField" label={t("wizard.trackingField")} />
-            <Text name="fulfilment.fulfilledStatus" label={t("wizard.fulfilledStatus")} />
+            <OptionSelect<LinkValues>
+              name="fulfilment.fulfilledStatus"
+              label={t("wizard.fulfilledStatus")}
+              options={choices(shop, "orderStatuses")}
+            />
           </div>
         ) : null}
       </fieldset>

@@ -38,7 +38,10 @@ function LinkEditForm({ link }: { link: Link }) {
   return (
     <FormProvider {...form}>
       <form onSubmit={form.handleSubmit((v) => save.mutate(v))} noValidate>
-        <LinkFlowsFields />
+        <LinkFlowsFields
+          eshopConnectionId={link.eshopConnectionId}
+          accountingConnectionId={link.accountingConnectionId}
+        />
         <ErrorBox error={save.error ?? remove.error} />
         {save.isSuccess && !form.formState.isDirty ? (
           <Notice tone="success">{t("connections.saved")}</Notice>

@@ -183,7 +183,7 @@ export function OnboardingPage() {
         {step === 2 ? (
           <section aria-labelledby="step-title">
             <h2 id="step-title">{t("wizard.steps.link")}</h2>
-            <LinkFlowsFields />
+            <LinkFlowsFields eshopConnectionId={shop?.id} accountingConnectionId={books?.id} />
           </section>
         ) : null}
         {step === 3 ? (

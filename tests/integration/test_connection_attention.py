@@ -10,7 +10,7 @@ import httpx
 from spojka.connector import AuthExpiredError
 from spojka.connector.testing import MemoryBooks, MemoryShop
 from spojka.partners.events import verify_signature
-from tests.integration.test_partner_walkthrough import Env, _connection, _partner, drain, memory_env
+from tests.integration.test_partner_walkthrough import Env, _partner, drain, memory_env
 from tests.support.partners import EventReceiver
 from tests.support.servers import serving
 
@@ -34,7 +34,7 @@ async def test_a_connection_that_stops_working_is_reported_once(memory_env: Env)
             )
             assert endpoint.status_code == 201, endpoint.text
             secret = endpoint.json()["signingSecret"]
-            shop_conn = await _connection(partner, tenant, "memory-shop", shop)
+            shop_conn = await partner.create_memory_connection(tenant, "memory-shop", shop)
             check = await partner.post(f"/api/v1/connections/{shop_conn['id']}/check", tenant=tenant)
             assert check.json()["ok"], check.text
 
@@ -66,7 +66,7 @@ async def test_a_connection_that_stops_working_is_reported_once(memory_env: Env)
                 json={"credentials": {"token": shop.credentials()["token"]}},
             )
             assert good.status_code == 200, good.text
-            books_conn = await _connection(partner, tenant, "memory-books", books)
+            books_conn = await partner.create_memory_connection(tenant, "memory-books", books)
             shop.fail_next("register_webhooks", AuthExpiredError("Webhooks need the add-on's rights."))
             made = await partner.post(
                 "/api/v1/links",

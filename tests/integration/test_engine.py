@@ -267,6 +267,19 @@ async def test_settled_orders_are_fulfilled_in_the_shop_once(
     await start(user, the_link["id"], "fulfilment")
     await drain(settings, redis_url)
     assert len(shop.fulfilled) == 1
+    assert fulfilment.eshop_status is None  # the e-shop connection's own fulfilled status
+
+    # The link chooses the e-shop status a fulfilled order gets (from the e-shop's statuses).
+    changed = await user.patch(
+        f"/api/v1/links/{the_link['id']}", json={"flows": {"fulfilment": {"fulfilledStatus": "shipped"}}}
+    )
+    assert changed.status_code == 200, changed.text
+    second = next(t for t in books.orders if t != target)
+    books.settle(second, "PPL", "PPL987654321")
+    await start(user, the_link["id"], "fulfilment")
+    await drain(settings, redis_url)
+    marked = [f for f in shop.fulfilled.values() if f.tracking_number == "PPL987654321"]
+    assert [f.eshop_status for f in marked] == ["shipped"]
 
 
 async def _events(user: ApiUser, run_id: str) -> list[dict[str, Any]]:

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -91,22 +90,6 @@ async def _partner(app: Litestar, client: httpx.AsyncClient) -> ApiPartner:
         return ApiPartner(client, str(partner.id), str(made.client.id), made.secret)
 
 
-async def _connection(partner: ApiPartner, tenant: str, connector: str, system: Any) -> dict[str, Any]:
-    response = await partner.post(
-        "/api/v1/connections",
-        tenant=tenant,
-        json={
-            "connector": connector,
-            "name": f"{connector} of the client",
-            "settings": {"system": system.name},
-            "credentials": system.credentials(),
-        },
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 async def test_partner_onboards_a_client_and_is_told_when_its_run_fails(
     memory_env: Env,
 ) -> None:
@@ -137,8 +120,8 @@ async def test_partner_onboards_a_client_and_is_told_when_its_run_fails(
             signing_secret = endpoint.json()["signingSecret"]
             assert signing_secret not in (await partner.get("/partner/v1/event-endpoints")).text
 
-            shop_conn = await _connection(partner, first["id"], "memory-shop", shop)
-            books_conn = await _connection(partner, first["id"], "memory-books", books)
+            shop_conn = await partner.create_memory_connection(first["id"], "memory-shop", shop)
+            books_conn = await partner.create_memory_connection(first["id"], "memory-books", books)
             made = await partner.post(
                 "/api/v1/links",
                 tenant=first["id"],

@@ -99,21 +99,8 @@ async def _client_with_link(
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """A managed tenant with an e-shop and an accounting connection paired by a link."""
     tenant = (await partner.create_tenant(f"Klient {uuid.uuid4().hex[:6]}"))["id"]
-    connections = []
-    for connector, system in (("memory-shop", shop), ("memory-books", books)):
-        response = await partner.post(
-            "/api/v1/connections",
-            tenant=tenant,
-            json={
-                "connector": connector,
-                "name": f"{connector} of the client",
-                "settings": {"system": system.name},
-                "credentials": system.credentials(),
-            },
-        )
-        assert response.status_code == 201, response.text
-        connections.append(response.json())
-    shop_conn, books_conn = connections
+    shop_conn = await partner.create_memory_connection(tenant, "memory-shop", shop)
+    books_conn = await partner.create_memory_connection(tenant, "memory-books", books)
     response = await partner.post(
         "/api/v1/links",
         tenant=tenant,

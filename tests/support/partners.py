@@ -65,6 +65,22 @@ class ApiPartner:
         body: dict[str, Any] = response.json()
         return body
 
+    async def create_memory_connection(self, tenant: str, connector: str, system: Any) -> dict[str, Any]:
+        """A connection of a client tenant to an in-memory system (``memory-shop``, ``memory-books``)."""
+        response = await self.post(
+            "/api/v1/connections",
+            tenant=tenant,
+            json={
+                "connector": connector,
+                "name": f"{connector} of the client",
+                "settings": {"system": system.name},
+                "credentials": system.credentials(),
+            },
+        )
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
 
 NewPartner = Callable[..., Awaitable[ApiPartner]]
 

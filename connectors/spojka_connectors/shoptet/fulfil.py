@@ -1,5 +1,5 @@
-"""Fulfilment: the order's status changes to the link's fulfilled (or cancelled) status, and the
-tracking number goes to the order's notes.
+"""Fulfilment: the order's status changes to the fulfilled status (the link's choice, else the
+connection's) or the cancelled one, and the tracking number goes to the order's notes.
 
 Shoptet keeps at most 32 characters of a tracking number; a longer one is that order's failed result,
 never cut short (a cut number finds no parcel). The status change carries the link's suppression
@@ -26,6 +26,24 @@ def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
+def _status_id(settings: ShoptetSettings, fulfilment: Fulfilment) -> int | None:
+    """The Shoptet status id to set: the connection's cancelled or fulfilled one, or the link's
+    choice (a status option value: the id as text, or the name ``statusMapping`` gives it)."""
+    if fulfilment.status == "cancelled":
+        return settings.cancelled_status_id
+    wanted = fulfilment.eshop_status
+    if not wanted:
+        return settings.fulfilled_status_id
+    named = [int(key) for key, name in settings.status_mapping.items() if name == wanted]
+    if named:
+        # Several ids may share a name: the connection's own fulfilled status if it is one of them.
+        return settings.fulfilled_status_id if settings.fulfilled_status_id in named else named[0]
+    try:
+        return int(wanted)
+    except ValueError:
+        return None
+
+
 async def fulfil(
     api: ShoptetClient, settings: ShoptetSettings, code: str, fulfilment: Fulfilment
 ) -> WriteResult:
@@ -45,9 +63,16 @@ async def fulfil(
     if response.status == 404:
         return WriteResult(key=code, outcome="missing", message=f"The e-shop has no order {code}.")
     order = msgspec.convert(response.data, wire.OrderEnvelope).order
-    status = (
-        settings.cancelled_status_id if fulfilment.status == "cancelled" else settings.fulfilled_status_id
-    )
+    status = _status_id(settings, fulfilment)
+    if status is None:
+        return WriteResult(
+            key=code,
+            outcome="failed",
+            message=(
+                f"The e-shop has no order status {fulfilment.eshop_status!r} (the link's status of a "
+                "fulfilled order). Choose one of the e-shop's statuses in the link's settings."
+            ),
+        )
     current_tracking = order.notes.tracking_number if order.notes else None
     changed = False
     # The number goes in first, so that a status e-mail the merchant lets Shoptet send can quote it.

@@ -317,7 +317,6 @@ export function LinkFlowsFields({
         {enabled.fulfilment ? (
           <div className="grid2">
             <Text name="fulfilment.everyMinutes" type="number" label={t("wizard.everyMinutes")} />
-            <Text name="fulfilment.trackingField" label={t("wizard.trackingField")} />
             <OptionSelect<LinkValues>
               name="fulfilment.fulfilledStatus"
               label={t("wizard.fulfilledStatus")}

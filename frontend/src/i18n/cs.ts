@@ -235,7 +235,6 @@ export const cs: Dictionary = {
     afterOrders: "Také hned po každém běhu objednávek",
     nightlyAtHour: "Každou noc v (hodina)",
     timeZone: "Časové pásmo",
-    trackingField: "Pole s číslem zásilky",
     fulfilledStatus: "Stav vyřízené objednávky",
     summaryIntro: "Zkontrolujte, co se bude dít, a spusťte.",
     start: "Spustit synchronizaci",

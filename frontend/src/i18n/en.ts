@@ -233,7 +233,6 @@ export const en = {
     afterOrders: "Also right after each orders run",
     nightlyAtHour: "Nightly at (hour)",
     timeZone: "Time zone",
-    trackingField: "Tracking number field",
     fulfilledStatus: "Status of a fulfilled order",
     summaryIntro: "Check what will happen, then start.",
     start: "Start syncing",

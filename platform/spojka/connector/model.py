@@ -174,6 +174,9 @@ class Fulfilment(Model, frozen=True, kw_only=True):
     tracking_number: str = ""
     tracking_url: str = ""
     settled_at: datetime | None = None
+    #: For a fulfilled order: the e-shop status to give it, as a value of the e-shop's
+    #: ``order_statuses`` options (the link's choice); ``None``: the e-shop connection's own.
+    eshop_status: str | None = None
 
 
 def order_total_problems(order: Order) -> list[str]:

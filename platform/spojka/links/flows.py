@@ -66,7 +66,11 @@ class ProductsFlow(Input):
 class FulfilmentFlow(Input):
     enabled: bool = True
     every_minutes: Minutes = 15
+    #: Not used: the accounting connection says where its tracking numbers are (POHODA's
+    #: ``trackingParameter``). Kept so that links and clients that send it stay valid.
     tracking_field: Code | None = None
+    #: The e-shop status a fulfilled order gets, a value of the e-shop connection's
+    #: ``orderStatuses`` options; empty: the e-shop connection's own fulfilled status.
     fulfilled_status: Code | None = None
 
 

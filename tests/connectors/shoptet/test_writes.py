@@ -83,6 +83,25 @@ async def test_fulfilment_sets_status_and_tracking_number_without_notifications(
     assert shop.state.notifications == [(order.code, False, False)]
 
 
+async def test_fulfilment_sets_the_status_the_link_chose_from_the_shops_statuses(shop: Shop) -> None:
+    orders = [shop.state.add_order() for _ in range(3)]
+    async with opened(shop, statusMapping={"2": "odeslano"}) as session:
+        listed = {o.value for o in (await session.read_options()).order_statuses}
+        assert {"-2", "odeslano"} <= listed
+        by_id = await session.fulfil_order(orders[0].code, Fulfilment(target_id="A-4", eshop_status="-2"))
+        by_name = await session.fulfil_order(
+            orders[1].code, Fulfilment(target_id="A-5", eshop_status="odeslano")
+        )
+        unknown = await session.fulfil_order(
+            orders[2].code, Fulfilment(target_id="A-6", eshop_status="zmizela")
+        )
+    assert (by_id.outcome, by_name.outcome) == ("updated", "updated")
+    assert [shop.state.orders[o.code].status_id for o in orders[:2]] == [-2, 2]
+    assert unknown.outcome == "failed"
+    assert "no order status 'zmizela'" in unknown.message
+    assert shop.state.orders[orders[2].code].status_id == -1
+
+
 async def test_a_tracking_number_over_32_characters_fails_and_is_not_cut(shop: Shop) -> None:
     order = shop.state.add_order()
     long = Fulfilment(target_id="A-2", tracking_number="X" * 33)

@@ -6,6 +6,7 @@ channels module, so a ``salesChannelGuid`` filter gets the documented 403 ``miss
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from litestar import Response, get
@@ -49,7 +50,7 @@ def shipping_method(method: SimShippingMethod, priority: int) -> dict[str, Any]:
     }
 
 
-def _default(methods: list[SimPaymentMethod] | list[SimShippingMethod]) -> str | None:
+def _default(methods: Sequence[SimPaymentMethod | SimShippingMethod]) -> str | None:
     return next((m.guid for m in methods if m.visible), None)
 
 
@@ -57,6 +58,22 @@ def _no_sales_channels(request: AnyRequest) -> Response[bytes] | None:
     if request.query_params.get("salesChannelGuid") is None:
         return None
     return error(403, "missing-module", 'Module "Sales channel" is not active.', "salesChannel")
+
+
+def _listing(
+    key: str, rendered: list[dict[str, Any]], methods: Sequence[SimPaymentMethod | SimShippingMethod]
+) -> Response[bytes]:
+    """The answer of both method lists: the methods under ``key``, retail only (no wholesale)."""
+    return envelope(
+        200,
+        {
+            key: rendered,
+            "wholesaleActive": False,
+            "wholesaleSplitActive": False,
+            "defaultRetailMethod": _default(methods),
+            "defaultWholesaleMethod": None,
+        },
+    )
 
 
 def routes(state: State) -> list[ControllerRouterHandler]:
@@ -69,16 +86,7 @@ def routes(state: State) -> list[ControllerRouterHandler]:
         ) is not None:
             return refused
         methods = list(state.payment_methods)
-        return envelope(
-            200,
-            {
-                "paymentMethods": [payment_method(m, i) for i, m in enumerate(methods, start=1)],
-                "wholesaleActive": False,
-                "wholesaleSplitActive": False,
-                "defaultRetailMethod": _default(methods),
-                "defaultWholesaleMethod": None,
-            },
-        )
+        return _listing("paymentMethods", [payment_method(m, i) for i, m in enumerate(methods, 1)], methods)
 
     @get("/api/shipping-methods", sync_to_thread=False)
     def list_shipping_methods(request: AnyRequest) -> Response[bytes]:
@@ -87,15 +95,6 @@ def routes(state: State) -> list[ControllerRouterHandler]:
         ) is not None:
             return refused
         methods = list(state.shipping_methods)
-        return envelope(
-            200,
-            {
-                "shippingMethods": [shipping_method(m, i) for i, m in enumerate(methods, start=1)],
-                "wholesaleActive": False,
-                "wholesaleSplitActive": False,
-                "defaultRetailMethod": _default(methods),
-                "defaultWholesaleMethod": None,
-            },
-        )
+        return _listing("shippingMethods", [shipping_method(m, i) for i, m in enumerate(methods, 1)], methods)
 
     return [list_payment_methods, list_shipping_methods]

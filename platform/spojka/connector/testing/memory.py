@@ -932,7 +932,7 @@ class MemoryShopSession(_Session[MemoryShop]):
                 done = fulfilment.status == "fulfilled"
                 shop.change_order(
                     source_id,
-                    status="fulfilled" if done else "cancelled",
+                    status=(fulfilment.eshop_status or "fulfilled") if done else "cancelled",
                     status_name="Vyřízena" if done else "Stornována",
                     cancelled=order.cancelled or not done,
                 )

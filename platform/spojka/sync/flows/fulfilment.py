@@ -57,11 +57,19 @@ async def run_fulfilment(ctx: FlowContext) -> None:
                     label=fulfilment.order_number or None,
                 )
                 continue
-            states.append(await _fulfil(ctx, order.source_id, fulfilment))
+            states.append(await _fulfil(ctx, order.source_id, _with_link_status(ctx, fulfilment)))
         async with ctx.db.session(tenant_id=ctx.tenant_id) as session:
             await done.save(session, states)
             await ctx.recorder.flush(session)
             await cursors.store(session, ctx.tenant_id, ctx.link_id, ctx.flow, STREAM, page.cursor)
+
+
+def _with_link_status(ctx: FlowContext, fulfilment: Fulfilment) -> Fulfilment:
+    """The fulfilment with the e-shop status the link chose for fulfilled orders, if it chose one."""
+    wanted = ctx.flows.fulfilment.fulfilled_status
+    if fulfilment.status != "fulfilled" or not wanted:
+        return fulfilment
+    return msgspec.structs.replace(fulfilment, eshop_status=wanted)
 
 
 async def _retry_failed(ctx: FlowContext, done: BindingStore) -> None:

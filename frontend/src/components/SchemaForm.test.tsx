@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { FormProvider, useForm } from "react-hook-form";
 import { describe, expect, it } from "vitest";
 import { renderWithProviders } from "../test/render";
-import { type JsonSchema, type RawValues, SchemaFields, toPayload, toRaw } from "./SchemaForm";
+import { type JsonSchema, localized, type RawValues, SchemaFields, toPayload, toRaw } from "./SchemaForm";
 
 const settings: JsonSchema = {
   type: "object",
@@ -88,5 +88,20 @@ describe("JSON Schema forms", () => {
       statusMapping: "a = b",
       statuses: "1, 2",
     });
+  });
+
+  it("shows the connector's own translation of a field's title and description", () => {
+    const field: JsonSchema = {
+      title: "Warehouse (stock) ID",
+      description: "ID of the e-shop's warehouse.",
+      "x-translations": { cs: { title: "ID skladu", description: "ID skladu e-shopu." } },
+    };
+    expect(localized(field, "cs")).toEqual({ title: "ID skladu", description: "ID skladu e-shopu." });
+    expect(localized(field, "cs-CZ").title).toBe("ID skladu");
+    expect(localized(field, "en")).toEqual({
+      title: "Warehouse (stock) ID",
+      description: "ID of the e-shop's warehouse.",
+    });
+    expect(localized({ title: "Only English" }, "cs").title).toBe("Only English");
   });
 });

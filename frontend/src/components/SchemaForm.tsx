@@ -19,6 +19,14 @@ export interface JsonSchema {
   maximum?: number;
   maxLength?: number;
   examples?: unknown[];
+  /** The connector's own translations of ``title`` and ``description``, by language. */
+  "x-translations"?: Record<string, { title?: string; description?: string }>;
+}
+
+/** ``title`` and ``description`` in ``language`` when the connector translated them, else as written. */
+export function localized(schema: JsonSchema, language: string): { title?: string; description?: string } {
+  const own = schema["x-translations"]?.[language.split("-")[0] ?? language];
+  return { title: own?.title ?? schema.title, description: own?.description ?? schema.description };
 }
 
 type Raw = string | boolean;
@@ -128,11 +136,12 @@ function SchemaField({
   register: UseFormRegister<Record<string, RawValues>>;
   error?: string | undefined;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const id = useId();
   const kind = kindOf(schema);
-  const label = schema.title ?? name;
-  const hints = [schema.description];
+  const { title, description } = localized(schema, i18n.language);
+  const label = title ?? name;
+  const hints = [description];
   if (kind === "secret") hints.push(secretSet ? t("wizard.secretSet") : t("wizard.secretHint"));
   if (kind === "list") hints.push(t("wizard.listHint"));
   if (kind === "map") hints.push(t("wizard.mapHint"));

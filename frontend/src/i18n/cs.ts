@@ -289,6 +289,9 @@ export const cs: Dictionary = {
     neverChecked: "zatím netestováno",
     replaceCredentials: "Nahradit přístup",
     webhookUrl: "Adresa webhooku",
+    webhooksOn: "Webhooky jsou zaregistrované ({{at}}): nové a změněné objednávky přicházejí hned.",
+    webhooksOff:
+      "Webhooky se nepodařilo zaregistrovat ({{at}}), objednávky se zatím načítají podle plánu. Důvod: {{message}}",
     deleted: "Připojení smazáno.",
     saved: "Uloženo.",
     kind: { eshop: "E-shop", accounting: "Účetnictví" },

@@ -287,6 +287,9 @@ export const en = {
     neverChecked: "not tested yet",
     replaceCredentials: "Replace access",
     webhookUrl: "Webhook address",
+    webhooksOn: "Webhooks are registered ({{at}}): new and changed orders arrive at once.",
+    webhooksOff:
+      "Webhooks could not be registered ({{at}}); orders are read on schedule meanwhile. Reason: {{message}}",
     deleted: "Connection deleted.",
     saved: "Saved.",
     kind: { eshop: "E-shop", accounting: "Accounting" },

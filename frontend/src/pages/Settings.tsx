@@ -73,6 +73,16 @@ function ConnectionItem({ connection }: { connection: Connection }) {
         <CheckAnswer check={check.data ?? connection.lastCheck} />
       )}
       <ErrorBox error={check.error ?? remove.error} />
+      {connection.webhooks ? (
+        <Notice tone={connection.webhooks.ok ? "success" : "error"}>
+          {connection.webhooks.ok
+            ? t("connections.webhooksOn", { at: formatDateTime(connection.webhooks.registeredAt) })
+            : t("connections.webhooksOff", {
+                at: formatDateTime(connection.webhooks.registeredAt),
+                message: connection.webhooks.message,
+              })}
+        </Notice>
+      ) : null}
       {connection.webhookUrl ? (
         <p className="hint">
           {t("connections.webhookUrl")}: <code>{connection.webhookUrl}</code>

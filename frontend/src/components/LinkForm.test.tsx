@@ -186,6 +186,30 @@ describe("link editor with the systems' choices", () => {
     expect(screen.queryByRole("group", { name: "Order status mapping" })).toBeNull();
   });
 
+  it("offers no status mapping when the accounting lists its choices but no statuses", async () => {
+    const noStatuses = { ...bookOptions, orderStatuses: [] };
+    setCsrfCookie("tok");
+    mockApi({
+      "GET /api/v1/links/l1": () =>
+        json(200, { ...link, flows: { ...flows, orders: { ...flows.orders, statusMap: {} } } }),
+      "GET /api/v1/connections/shop/options": () => json(200, shopOptions),
+      "GET /api/v1/connections/books/options": () => json(200, noStatuses),
+    });
+    page();
+    expect(await screen.findByRole("group", { name: "Payment method mapping" })).toBeInTheDocument();
+    expect(screen.queryByRole("group", { name: "Order status mapping" })).toBeNull();
+    expect(screen.queryByLabelText("Order status mapping")).toBeNull();
+  });
+
+  it("keeps a status mapping already set even when the accounting lists no statuses", async () => {
+    serve(
+      () => json(200, shopOptions),
+      () => json(200, { ...bookOptions, orderStatuses: [] }),
+    );
+    page();
+    expect(await screen.findByRole("group", { name: "Order status mapping" })).toBeInTheDocument();
+  });
+
   it("shows a 503's words and a retry button, and types meanwhile", async () => {
     let down = true;
     serve(

@@ -198,6 +198,11 @@ export function LinkFlowsFields({
   const invoice = watch("orders.invoice");
   const shop = useChoiceSide("eshop", eshopConnectionId);
   const books = useChoiceSide("accounting", accountingConnectionId);
+  // An accounting system that lists its choices but no order statuses (POHODA) takes no status
+  // from Spojka: its mapping would do nothing, so it is not offered (unless one is already set).
+  const statusMapUsed =
+    !(books.status === "listed" && books.options?.orderStatuses.length === 0) ||
+    watch("orders.statusMap").trim() !== "";
   const opts = (key: string) => t(key, { returnObjects: true }) as unknown as Record<string, string>;
   return (
     <>
@@ -249,15 +254,17 @@ export function LinkFlowsFields({
             ) : null}
             <details className="span2 mappings">
               <summary>
-                {t("wizard.statusMap")}, {t("wizard.paymentMap")}, {t("wizard.shippingMap")},{" "}
-                {t("wizard.vatMap")}
+                {statusMapUsed ? `${t("wizard.statusMap")}, ` : ""}
+                {t("wizard.paymentMap")}, {t("wizard.shippingMap")}, {t("wizard.vatMap")}
               </summary>
-              <MappingEditor<LinkValues>
-                name="orders.statusMap"
-                label={t("wizard.statusMap")}
-                keys={choices(shop, "orderStatuses")}
-                values={choices(books, "orderStatuses")}
-              />
+              {statusMapUsed ? (
+                <MappingEditor<LinkValues>
+                  name="orders.statusMap"
+                  label={t("wizard.statusMap")}
+                  keys={choices(shop, "orderStatuses")}
+                  values={choices(books, "orderStatuses")}
+                />
+              ) : null}
               <MappingEditor<LinkValues>
                 name="orders.paymentMap"
                 label={t("wizard.paymentMap")}

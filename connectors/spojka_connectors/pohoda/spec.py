@@ -37,6 +37,14 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "POHODA connection",
     "description": "Where Spojka finds the company's POHODA mServer, and which company it expects there.",
+    "x-translations": {
+        "cs": {
+            "title": "Propojení s POHODOU",
+            "description": (
+                "Kde Spojka najde mServer POHODY vaší firmy a kterou účetní jednotku v něm očekává."
+            ),
+        }
+    },
     "type": "object",
     "properties": {
         "url": {
@@ -46,6 +54,16 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
                 "for example https://pohoda.example.cz:444. The mServer is set up in POHODA under "
                 "Účetní jednotky → Databáze → POHODA mServer."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Adresa mServeru",
+                    "description": (
+                        "Adresa POHODA mServeru včetně portu, na které je pro Spojku dostupný z internetu, "
+                        "například https://pohoda.example.cz:444. mServer se nastavuje v POHODĚ v nabídce "
+                        "Účetní jednotky → Databáze → POHODA mServer."
+                    ),
+                }
+            },
             "type": "string",
             "format": "uri",
             "pattern": URL_PATTERN,
@@ -58,6 +76,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
                 "Identification number (IČO) of the company (účetní jednotka) in POHODA, 8 digits. "
                 "POHODA refuses data meant for a different IČO."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "IČO účetní jednotky",
+                    "description": (
+                        "Identifikační číslo (IČO) firmy (účetní jednotky) v POHODĚ, 8 číslic. POHODA "
+                        "odmítne data určená pro jiné IČO."
+                    ),
+                }
+            },
             "type": "string",
             "pattern": ICO_PATTERN,
             "examples": ["12345678"],
@@ -65,6 +92,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
         "application": {
             "title": "Application name",
             "description": "How Spojka's requests are named in the mServer monitoring and XML import log.",
+            "x-translations": {
+                "cs": {
+                    "title": "Název aplikace",
+                    "description": (
+                        "Pod jakým názvem se požadavky Spojky zobrazují v monitoringu mServeru a v protokolu "
+                        "importu XML."
+                    ),
+                }
+            },
             "type": "string",
             "minLength": 1,
             "maxLength": 100,
@@ -76,6 +112,16 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
                 "The name under which POHODA keeps Spojka's external ids (extId exSystemName); an order "
                 "is looked up by it before it is created, so a retry never makes a second one."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Název externího systému",
+                    "description": (
+                        "Název, pod kterým POHODA eviduje externí identifikátory Spojky (extId "
+                        "exSystemName); podle něj se objednávka před vytvořením vyhledá, takže opakovaný "
+                        "pokus nikdy nevytvoří druhou."
+                    ),
+                }
+            },
             "type": "string",
             "minLength": 1,
             "maxLength": 64,
@@ -84,6 +130,14 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
         "store": {
             "title": "Store",
             "description": "The POHODA store (sklad) whose stock cards Spojka reads and writes, e.g. ZBOŽÍ.",
+            "x-translations": {
+                "cs": {
+                    "title": "Sklad",
+                    "description": (
+                        "Sklad v POHODĚ, jehož skladové zásoby Spojka čte a zapisuje, např. ZBOŽÍ."
+                    ),
+                }
+            },
             "type": "string",
             "minLength": 1,
             "maxLength": 64,
@@ -92,6 +146,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
         "priceGroup": {
             "title": "Price group of new stock cards",
             "description": "The selling price group (Členění cen) a new stock card gets, e.g. SK.",
+            "x-translations": {
+                "cs": {
+                    "title": "Cenová skupina nových zásob",
+                    "description": (
+                        "Skupina prodejních cen (Členění cen), kterou dostane nově založená skladová zásoba, "
+                        "např. SK."
+                    ),
+                }
+            },
             "type": "string",
             "minLength": 1,
             "maxLength": 10,
@@ -102,12 +165,30 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
             "description": (
                 "The POHODA number series (e.g. OBP) of the received orders; empty: POHODA's default."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Číselná řada přijatých objednávek",
+                    "description": (
+                        "Číselná řada v POHODĚ (např. OBP) pro přijaté objednávky; prázdné: výchozí řada "
+                        "POHODY."
+                    ),
+                }
+            },
             "type": "string",
             "maxLength": 10,
         },
         "invoiceSeries": {
             "title": "Number series of issued invoices",
             "description": "The POHODA number series of the invoices Spojka issues; empty: POHODA's default.",
+            "x-translations": {
+                "cs": {
+                    "title": "Číselná řada vydaných faktur",
+                    "description": (
+                        "Číselná řada v POHODĚ pro faktury, které Spojka vystavuje; prázdné: výchozí řada "
+                        "POHODY."
+                    ),
+                }
+            },
             "type": "string",
             "maxLength": 10,
         },
@@ -119,11 +200,25 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
             "description": (
                 "The e-shop's payment method code → the POHODA payment type (Forma úhrady) abbreviation."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Formy úhrady",
+                    "description": (
+                        "Kód platební metody v e-shopu → zkratka formy úhrady v POHODĚ (Formy úhrady)."
+                    ),
+                }
+            },
         },
         "carriers": {
             **_MAPPING,
             "title": "Carriers",
             "description": "The e-shop's shipping method code → the POHODA carrier (Dopravce) abbreviation.",
+            "x-translations": {
+                "cs": {
+                    "title": "Dopravci",
+                    "description": "Kód způsobu dopravy v e-shopu → zkratka dopravce v POHODĚ (Dopravci).",
+                }
+            },
         },
         "trackingParameter": {
             "title": "Tracking number field",
@@ -131,6 +226,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
                 "The user-defined field of received orders holding the tracking number "
                 "(e.g. VPrSledovani), as it is named in POHODA."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Pole pro číslo zásilky",
+                    "description": (
+                        "Uživatelské pole přijatých objednávek, ve kterém je sledovací číslo zásilky (např. "
+                        "VPrSledovani), pojmenované tak jako v POHODĚ."
+                    ),
+                }
+            },
             "type": "string",
             "pattern": PARAMETER_PATTERN,
             "default": DEFAULT_TRACKING_PARAMETER,
@@ -138,6 +242,12 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
         "batchSize": {
             "title": "Documents per request",
             "description": "How many documents Spojka sends to the mServer in one data pack.",
+            "x-translations": {
+                "cs": {
+                    "title": "Dokladů v jednom požadavku",
+                    "description": "Kolik dokladů Spojka pošle mServeru v jednom datovém balíku (dataPack).",
+                }
+            },
             "type": "integer",
             "minimum": 1,
             "maximum": 500,
@@ -146,6 +256,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
         "pageSize": {
             "title": "Records per page when reading",
             "description": "How many stock cards or orders one list request asks for (POHODA allows 10,000).",
+            "x-translations": {
+                "cs": {
+                    "title": "Záznamů na stránku při načítání",
+                    "description": (
+                        "Kolik skladových zásob nebo objednávek si vyžádá jeden požadavek na seznam (POHODA "
+                        "dovoluje 10 000)."
+                    ),
+                }
+            },
             "type": "integer",
             "minimum": 1,
             "maximum": 10000,
@@ -159,6 +278,11 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
 CREDENTIALS_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "POHODA credentials",
+    "x-translations": {
+        "cs": {
+            "title": "Přístupové údaje k POHODĚ",
+        }
+    },
     "type": "object",
     "properties": {
         "username": {
@@ -167,6 +291,15 @@ CREDENTIALS_SCHEMA: Final[dict[str, Any]] = {
                 "A POHODA user who may open this company and has the right to XML import "
                 "(Přístupová práva → Soubor → Databáze)."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Uživatelské jméno v POHODĚ",
+                    "description": (
+                        "Uživatel POHODY, který smí otevřít tuto účetní jednotku a má právo na import XML "
+                        "(Přístupová práva → Soubor → Databáze)."
+                    ),
+                }
+            },
             "type": "string",
             "minLength": 1,
             "maxLength": 100,
@@ -175,6 +308,12 @@ CREDENTIALS_SCHEMA: Final[dict[str, Any]] = {
         "password": {
             "title": "Password",
             "description": "The POHODA user's password.",
+            "x-translations": {
+                "cs": {
+                    "title": "Heslo",
+                    "description": "Heslo uživatele POHODY.",
+                }
+            },
             "type": "string",
             "minLength": 1,
             "maxLength": 200,

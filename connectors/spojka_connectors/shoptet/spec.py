@@ -29,6 +29,12 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Shoptet connection",
     "description": "Where Spojka finds the Shoptet API and which warehouse of the e-shop it works with.",
+    "x-translations": {
+        "cs": {
+            "title": "Propojení se Shoptetem",
+            "description": "Kde Spojka najde API Shoptetu a se kterým skladem e-shopu pracuje.",
+        }
+    },
     "type": "object",
     "properties": {
         "apiUrl": {
@@ -37,6 +43,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
                 "Base address of the Shoptet API. Keep the default unless you are told otherwise, "
                 "for example to use a Shoptet simulator."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Adresa API",
+                    "description": (
+                        "Základní adresa API Shoptetu. Výchozí hodnotu ponechte, pokud vám nebylo řečeno "
+                        "jinak, například kvůli použití simulátoru Shoptetu."
+                    ),
+                }
+            },
             "type": "string",
             "format": "uri",
             "pattern": API_URL_PATTERN,
@@ -50,6 +65,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
                 "ID of the e-shop's warehouse whose stock levels Spojka reads and writes. "
                 "An e-shop without more warehouses has just one, with ID 1."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "ID skladu",
+                    "description": (
+                        "ID skladu e-shopu, jehož stav zásob Spojka čte a zapisuje. E-shop, který nemá více "
+                        "skladů, má jen jeden sklad s ID 1."
+                    ),
+                }
+            },
             "type": "integer",
             "minimum": 1,
             "default": DEFAULT_STOCK_ID,
@@ -62,6 +86,16 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
                 "calls available); realStock: the physical amount, from which Shoptet subtracts its "
                 "own open orders."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Stav skladu zapisovat jako",
+                    "description": (
+                        "quantity: množství, které si zákazníci mohou objednat (skladem minus rezervováno, v "
+                        "účetnictví tzv. disponibilní množství); realStock: fyzické množství, od kterého "
+                        "Shoptet sám odečte své nevyřízené objednávky."
+                    ),
+                }
+            },
             "type": "string",
             "enum": ["quantity", "realStock"],
             "default": "quantity",
@@ -69,6 +103,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
         "statusesToTransfer": {
             "title": "Order statuses to transfer",
             "description": "IDs of the order statuses whose orders go to accounting; empty means all.",
+            "x-translations": {
+                "cs": {
+                    "title": "Stavy objednávek k přenosu",
+                    "description": (
+                        "ID stavů objednávek, jejichž objednávky se přenášejí do účetnictví; prázdné znamená "
+                        "všechny."
+                    ),
+                }
+            },
             "type": "array",
             "items": {"type": "integer"},
             "uniqueItems": True,
@@ -80,6 +123,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
                 "Shoptet order status ID → the status name Spojka passes on; statuses not listed "
                 "keep their Shoptet ID."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Převod stavů",
+                    "description": (
+                        "ID stavu objednávky v Shoptetu → název stavu, který Spojka předá dál; stavy, které "
+                        "zde nejsou uvedeny, si ponechají své ID ze Shoptetu."
+                    ),
+                }
+            },
             "type": "object",
             "propertyNames": {"pattern": "^-?[0-9]+$"},
             "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 100},
@@ -88,24 +140,58 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
         "fulfilledStatusId": {
             "title": "Status of a fulfilled order",
             "description": "The Shoptet status an order gets when accounting settles it.",
+            "x-translations": {
+                "cs": {
+                    "title": "Stav vyřízené objednávky",
+                    "description": (
+                        "Stav objednávky v Shoptetu, který objednávka dostane, když ji účetnictví vyřídí "
+                        "(výchozí je Vyřízena)."
+                    ),
+                }
+            },
             "type": "integer",
             "default": DEFAULT_FULFILLED_STATUS,
         },
         "cancelledStatusId": {
             "title": "Status of a cancelled order",
             "description": "The Shoptet status of cancelled orders (read as cancelled, and set on cancel).",
+            "x-translations": {
+                "cs": {
+                    "title": "Stav stornované objednávky",
+                    "description": (
+                        "Stav objednávky v Shoptetu pro stornované objednávky (Spojka podle něj pozná "
+                        "stornovanou objednávku a nastaví ho při stornování; výchozí je Stornována)."
+                    ),
+                }
+            },
             "type": "integer",
             "default": DEFAULT_CANCELLED_STATUS,
         },
         "suppressEmailSending": {
             "title": "No e-mail to the customer on a status change",
             "description": "When Spojka changes an order's status, Shoptet sends no e-mail about it.",
+            "x-translations": {
+                "cs": {
+                    "title": "Neposílat zákazníkovi e-mail při změně stavu",
+                    "description": (
+                        "Když Spojka změní stav objednávky, Shoptet o tom zákazníkovi nepošle e-mail."
+                    ),
+                }
+            },
             "type": "boolean",
             "default": False,
         },
         "suppressSmsSending": {
             "title": "No SMS to the customer on a status change",
             "description": "When Spojka changes an order's status, Shoptet sends no SMS about it.",
+            "x-translations": {
+                "cs": {
+                    "title": "Neposílat zákazníkovi SMS při změně stavu",
+                    "description": (
+                        "Když Spojka změní stav objednávky, Shoptet o tom zákazníkovi nepošle SMS."
+                    ),
+                }
+            },
             "type": "boolean",
             "default": False,
         },
@@ -114,6 +200,14 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
             "description": (
                 "When Spojka changes an order's status, Shoptet generates no invoice or other document."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Nevystavovat doklady při změně stavu",
+                    "description": (
+                        "Když Spojka změní stav objednávky, Shoptet nevystaví fakturu ani jiný doklad."
+                    ),
+                }
+            },
             "type": "boolean",
             "default": False,
         },
@@ -122,6 +216,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
             "description": (
                 "How many records one step of a read holds (smaller pages resume sooner after a failure)."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Objednávek a produktů na stránku",
+                    "description": (
+                        "Kolik záznamů se načte v jednom kroku čtení (s menšími stránkami Spojka po chybě "
+                        "naváže dříve)."
+                    ),
+                }
+            },
             "type": "integer",
             "minimum": 1,
             "maximum": MAX_PAGE_SIZE,
@@ -133,6 +236,15 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
                 "For an add-on installation: the address of the partner e-shop's OAuth server, "
                 "ending in /action/ApiOAuthServer. Leave empty with a private API token."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "OAuth server (režim doplňku)",
+                    "description": (
+                        "Pro instalaci formou doplňku: adresa OAuth serveru partnerského e-shopu, končící na "
+                        "/action/ApiOAuthServer. Při použití soukromého API tokenu nechte prázdné."
+                    ),
+                }
+            },
             "type": "string",
             "format": "uri",
             "pattern": API_URL_PATTERN,
@@ -145,6 +257,11 @@ SETTINGS_SCHEMA: Final[dict[str, Any]] = {
 CREDENTIALS_SCHEMA: Final[dict[str, Any]] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Shoptet credentials",
+    "x-translations": {
+        "cs": {
+            "title": "Přístupové údaje pro Shoptet",
+        }
+    },
     "type": "object",
     "properties": {
         "apiToken": {
@@ -154,6 +271,17 @@ CREDENTIALS_SCHEMA: Final[dict[str, Any]] = {
                 "administration under Access to API; it needs the orders, products, stocks, price "
                 "lists and webhooks endpoint groups."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "Soukromý API token",
+                    "description": (
+                        "Soukromý API token e-shopu (Shoptet Premium). Vytvoříte ho v administraci e-shopu v "
+                        "části Propojení → API partner → Přístup k API; potřebuje přístup ke skupinám "
+                        "endpointů objednávky (orders), produkty (products), sklady (stocks), ceníky (price "
+                        "lists) a webhooky (webhooks)."
+                    ),
+                }
+            },
             "type": "string",
             # Shoptet tokens are letters, digits and dashes; visible ASCII also rejects a pasted space.
             "pattern": "^[!-~]+$",
@@ -167,6 +295,16 @@ CREDENTIALS_SCHEMA: Final[dict[str, Any]] = {
                 "The permanent OAuth token of Spojka's add-on installation in this e-shop, obtained "
                 "when the merchant installed the add-on. Spojka uses it to fetch short-lived access tokens."
             ),
+            "x-translations": {
+                "cs": {
+                    "title": "OAuth token doplňku",
+                    "description": (
+                        "Trvalý OAuth token instalace doplňku Spojka v tomto e-shopu, který Spojka získala, "
+                        "když obchodník doplněk nainstaloval. Spojka si jím vyžádá krátkodobé přístupové "
+                        "tokeny."
+                    ),
+                }
+            },
             "type": "string",
             "pattern": "^[!-~]+$",
             "minLength": 1,

@@ -113,6 +113,8 @@ export const cs: Dictionary = {
     "prices.write": "zapisuje ceny",
     "fulfilment.read": "čte vyřízené objednávky",
     "invoices.write": "vystavuje faktury",
+    "orders.update": "mění objednávky",
+    "options.read": "nabízí své číselníky",
   },
   charts: {
     show: "Grafy",

@@ -111,6 +111,8 @@ export const en = {
     "prices.write": "writes prices",
     "fulfilment.read": "reads settled orders",
     "invoices.write": "issues invoices",
+    "orders.update": "updates orders",
+    "options.read": "lists its choices",
   },
   charts: {
     show: "Charts",

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from spojka.connector import ConnectorSpec
 from spojka.connector.registry import Registry
 
 TRANSLATIONS = "x-translations"
@@ -113,6 +114,17 @@ def test_connectors_are_registered() -> None:
     registry = Registry.from_entry_points()
     assert {entry.key for entry in registry if entry.available} >= {"shoptet", "pohoda"}
     assert SCHEMAS
+
+
+@pytest.mark.parametrize(
+    "spec", [pytest.param(e.spec, id=e.key) for e in Registry.from_entry_points() if e.spec is not None]
+)
+def test_the_connectors_description_has_a_czech_translation(spec: ConnectorSpec) -> None:
+    if not spec.description:
+        return
+    czech = spec.translations.get(LANGUAGE, {}).get("description", "")
+    assert czech.strip(), f"{spec.key}: no translations.{LANGUAGE}.description"
+    assert not _copied(spec.description, czech), f"{spec.key}: the Czech description is the English text"
 
 
 @pytest.mark.parametrize("schema", SCHEMAS)

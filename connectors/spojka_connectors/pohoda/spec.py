@@ -340,6 +340,14 @@ SPEC: Final = ConnectorSpec(
         "STORMWARE POHODA accounting through its mServer (XML over HTTP), with a POHODA user "
         "name and password."
     ),
+    translations={
+        "cs": {
+            "description": (
+                "Účetnictví STORMWARE POHODA přes jeho mServer (XML přes HTTP), s přihlášením "
+                "uživatelským jménem a heslem do POHODY."
+            )
+        }
+    },
     capabilities=(
         cap.ORDERS_WRITE,
         cap.ORDERS_DELETE,

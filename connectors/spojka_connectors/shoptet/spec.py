@@ -337,6 +337,15 @@ SPEC: Final = ConnectorSpec(
         "Shoptet e-shop through its REST API (api.myshoptet.com), authorised by a private API token "
         "of a Shoptet Premium e-shop, or by Spojka's add-on (OAuth) installed in the e-shop."
     ),
+    translations={
+        "cs": {
+            "description": (
+                "E-shop na Shoptetu přes jeho REST API (api.myshoptet.com), s přístupem přes soukromý "
+                "API token e-shopu s tarifem Premium, nebo přes doplněk Spojka (OAuth) nainstalovaný "
+                "v e-shopu."
+            )
+        }
+    },
     capabilities=(
         cap.ORDERS_READ,
         cap.ORDERS_WEBHOOK,

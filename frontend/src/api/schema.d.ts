@@ -1166,6 +1166,11 @@ export interface components {
             /** @default false */
             simulated: boolean;
             title: string;
+            translations?: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
         };
         /** DailyCountsOut */
         DailyCountsOut: {

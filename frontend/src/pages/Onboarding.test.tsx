@@ -2,6 +2,7 @@ import { cleanup, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Connector } from "../api/client";
+import i18n from "../i18n";
 import { renderWithProviders } from "../test/render";
 import { ConnectorCard } from "./Onboarding";
 
@@ -32,6 +33,22 @@ describe("connector cards", () => {
     expect(card).toHaveTextContent("writes stock");
     await userEvent.click(card);
     expect(onSelect).toHaveBeenCalled();
+  });
+
+  it("show the connector's own Czech description in Czech", async () => {
+    const translated = {
+      ...shoptet,
+      translations: { cs: { description: "E-shop na Shoptetu přes jeho REST API." } },
+    } as Connector;
+    await i18n.changeLanguage("cs");
+    try {
+      renderWithProviders(<ConnectorCard connector={translated} selected={false} onSelect={vi.fn()} />);
+      const card = screen.getByRole("button", { name: /Shoptet/ });
+      expect(card).toHaveTextContent("E-shop na Shoptetu přes jeho REST API.");
+      expect(card).toHaveTextContent("čte objednávky");
+    } finally {
+      await i18n.changeLanguage("en");
+    }
   });
 
   it("show a plugin that failed to load as unavailable, and cannot be chosen", async () => {

@@ -20,9 +20,11 @@ export function ConnectorCard({
   selected: boolean;
   onSelect: () => void;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   // Capability keys have dots ("orders.read"), which i18next reads as nesting: take the whole map.
   const capabilityNames = t("capabilities", { returnObjects: true }) as unknown as Record<string, string>;
+  const language = i18n.language.split("-")[0] ?? i18n.language;
+  const description = connector.translations?.[language]?.description ?? connector.description;
   return (
     <button
       type="button"
@@ -36,7 +38,7 @@ export function ConnectorCard({
         {initials(connector.title)}
       </span>
       <span className="connector-title">{connector.title}</span>
-      {connector.description ? <span className="hint">{connector.description}</span> : null}
+      {description ? <span className="hint">{description}</span> : null}
       <span className="badges">
         {!connector.available ? <Badge tone="bad">{t("wizard.unavailable")}</Badge> : null}
         {connector.simulated ? <Badge tone="warn">{t("wizard.simulated")}</Badge> : null}

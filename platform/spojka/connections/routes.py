@@ -89,6 +89,7 @@ async def list_connectors(request: Request[Any, Any, Any]) -> Page[ConnectorOut]
                 kind=spec.kind if spec else None,
                 title=spec.title if spec else entry.key,
                 description=spec.description if spec else "",
+                translations=spec.translations if spec else {},
                 capabilities=list(spec.capabilities) if spec else [],
                 settings_schema=spec.settings_schema if spec else {},
                 credentials_schema=spec.credentials_schema if spec else {},

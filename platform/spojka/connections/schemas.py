@@ -23,6 +23,8 @@ class ConnectorOut(Output):
     auth_mode: str | None
     available: bool
     description: str = ""
+    #: ``title`` and ``description`` by language, where the connector translated them.
+    translations: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     simulated: bool = False
     error: str | None = None
 

@@ -37,6 +37,9 @@ class ConnectorSpec(msgspec.Struct, frozen=True, kw_only=True):
     auth_mode: AuthMode = "api_token"
     rate_limits: RateLimit = msgspec.field(default_factory=RateLimit)
     simulated: bool = False
+    #: ``title`` and ``description`` in other languages: ``{"cs": {"description": "…"}}`` (the
+    #: schemas carry theirs as ``x-translations`` annotations).
+    translations: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
 
 
 class CheckResult(msgspec.Struct, frozen=True, kw_only=True):

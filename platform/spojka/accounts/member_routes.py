@@ -104,11 +104,10 @@ async def create_invitation(
     """Invite a teammate. The accept link is shown once; pass it on to them."""
     email = services.normalise_email(data.email)
     invitation, token = await services.invite(db_session, principal, email, data.role)
-    base = request.app.state.settings.effective_public_url
     out = _invitation_out(invitation)
     return InvitationCreatedOut(
         **{f: getattr(out, f) for f in out.__struct_fields__},
-        accept_url=f"{base}/invite#{token}",
+        accept_url=services.invitation_url(request.app.state.settings.effective_public_url, token),
         token=token,
     )
 

@@ -160,6 +160,12 @@ def _split_token(token: str) -> uuid.UUID:
         raise NotFound("This invitation link is not valid.") from None
 
 
+def invitation_url(public_url: str, token: str) -> str:
+    """The dashboard page that accepts an invitation (the token rides in the fragment, which
+    browsers never send to a server or put in a referrer)."""
+    return f"{public_url.rstrip('/')}/invite#{token}"
+
+
 async def new_invitation(
     session: AsyncSession, tenant_id: uuid.UUID, email: str, role: str, *, invited_by: uuid.UUID | None
 ) -> tuple[Invitation, str]:

@@ -10,7 +10,7 @@ from litestar import Request, Response, get
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.params import FromPath
 
-from spojka.accounts.services import INVITATION_DAYS
+from spojka.accounts.services import INVITATION_DAYS, invitation_url
 from spojka.connector import ConfigError, ConnectorError, RetriableError
 from spojka.connector.install import AddonApp, Installable, InstallRequest
 from spojka.connector.registry import Registry
@@ -80,14 +80,10 @@ async def complete_addon_install(
         raise Unavailable(f"{exc.message} Install the add-on again in a moment.") from None
     except ConnectorError as exc:
         raise Problem(exc.message) from None
-    log.info(
-        "%s add-on %s: tenant %s",
-        connector,
-        "reinstalled" if installed.reinstalled else "installed",
-        installed.tenant_id,
-    )
+    status: Literal["installed", "reinstalled"] = "reinstalled" if installed.reinstalled else "installed"
+    log.info("%s add-on %s: tenant %s", connector, status, installed.tenant_id)
     return Response(
-        InstallDone(status="reinstalled" if installed.reinstalled else "installed"),
+        InstallDone(status=status),
         # After the answer: Shoptet's 5 seconds are for the install alone.
         background=BackgroundTasks(
             [
@@ -105,7 +101,7 @@ async def _invite(settings: Settings, title: str, installed: Installed) -> None:
     if installed.invitation is None:
         return
     invitation, token = installed.invitation
-    accept_url = f"{settings.effective_public_url}/invite#{token}"
+    accept_url = invitation_url(settings.effective_public_url, token)
     await Mailer(settings).send(
         [invitation.email],
         f"Spojka: your {title} e-shop {installed.tenant_name} is connected",

@@ -110,17 +110,22 @@ async def _first_install(
     connection = await _new_connection(session, registry, store, spec, installation, actor)
     row.connection_id = connection.id
     session.add(row)
-    await record(
-        session,
-        actor,
-        "addon.installed",
-        "connection",
-        connection.id,
-        {"connector": spec.key, "remoteId": installation.remote_id},
-    )
+    await _record(session, actor, "addon.installed", connection.id, spec, installation)
     invitation = await _invite_contact(session, actor, installation)
     await session.flush()
     return Installed(False, row.id, tenant.id, tenant.name, connection.id, invitation)
+
+
+async def _record(
+    session: AsyncSession,
+    actor: Principal,
+    action: str,
+    connection_id: uuid.UUID,
+    spec: ConnectorSpec,
+    installation: Installation,
+) -> None:
+    details = {"connector": spec.key, "remoteId": installation.remote_id}
+    await record(session, actor, action, "connection", connection_id, details)
 
 
 async def _invite_contact(
@@ -169,14 +174,7 @@ async def _reinstall(
             ),
         )
     row.reinstalled_at = utcnow()
-    await record(
-        session,
-        actor,
-        "addon.reinstalled",
-        "connection",
-        connection.id,
-        {"connector": spec.key, "remoteId": installation.remote_id},
-    )
+    await _record(session, actor, "addon.reinstalled", connection.id, spec, installation)
     # Nobody has joined yet (the e-mail was lost, or its invitation expired): invite them anew.
     nobody = await session.scalar(select(Membership.id).where(Membership.tenant_id == row.tenant_id)) is None
     invitation = await _invite_contact(session, actor, installation) if nobody else None

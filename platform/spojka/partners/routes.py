@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from spojka.accounts.models import Invitation
-from spojka.accounts.services import INVITATION_DAYS, normalise_email
+from spojka.accounts.services import INVITATION_DAYS, invitation_url, normalise_email
 from spojka.auth.principal import PartnerCaller
 from spojka.http.paging import DEFAULT_LIMIT, Limit, Offset
 from spojka.http.schemas import Page
@@ -68,7 +68,7 @@ async def _invite(
 ) -> OwnerInvitationOut:
     invitation, token = await services.invite_owner(session, caller, tenant.id, normalise_email(email))
     settings: Settings = request.app.state.settings
-    accept_url = f"{settings.effective_public_url}/invite#{token}"
+    accept_url = invitation_url(settings.effective_public_url, token)
     await Mailer(settings).send(
         [invitation.email],
         f"Spojka: you are invited to run “{tenant.name}”",

@@ -10,9 +10,6 @@ import asyncio
 import uuid
 from typing import Final
 
-from sqlalchemy import select
-
-from spojka.connections.models import Connection
 from spojka.connector.capabilities import OPTIONS_READ, ReadsOptions, RemoteOptions
 from spojka.sync.connections import open_connection
 from spojka.sync.runner import Engine
@@ -22,21 +19,16 @@ OPTIONS_SECONDS: Final = 20.0
 
 
 async def read_options(
-    engine: Engine, tenant_id: uuid.UUID, connection_id: uuid.UUID
+    engine: Engine, tenant_id: uuid.UUID, connection_id: uuid.UUID, connector: str
 ) -> RemoteOptions | None:
-    """The remote's choices, or ``None`` when its connector cannot list them.
+    """The remote's choices, or ``None`` when its connector (``connector``, the connection's) cannot
+    list them.
 
     Raises the connector's errors (the remote is down, the token no longer works) and
     ``TimeoutError`` after :data:`OPTIONS_SECONDS`.
     """
     # A connector that does not list options is not opened at all (nor need it offer sessions).
-    async with engine.db.session(tenant_id=tenant_id) as session:
-        key = await session.scalar(
-            select(Connection.connector).where(
-                Connection.tenant_id == tenant_id, Connection.id == connection_id
-            )
-        )
-    entry = engine.registry.get(key) if key is not None else None
+    entry = engine.registry.get(connector)
     if entry is not None and entry.spec is not None and OPTIONS_READ not in entry.spec.capabilities:
         return None
     async with asyncio.timeout(OPTIONS_SECONDS):

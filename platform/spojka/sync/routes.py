@@ -90,10 +90,10 @@ async def get_connection_options(
 ) -> ConnectionOptionsOut:
     """The connected system's order statuses, payment and shipping methods, VAT rates, number series
     and warehouses, read from it now, for choosing a link's mappings."""
-    await get_connection(db_session, principal.tenant_id, connection_id)  # 404 for another tenant's
+    connection = await get_connection(db_session, principal.tenant_id, connection_id)  # 404 if foreign
     engine: Engine = request.app.state.engine
     try:
-        options = await read_options(engine, principal.tenant_id, connection_id)
+        options = await read_options(engine, principal.tenant_id, connection_id, connection.connector)
     except TimeoutError:
         raise Unavailable("The system did not list its choices in time; try again in a moment.") from None
     except ConnectorError as exc:
